@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets follow the pipeline: GGUF -> Quant -> LLM -> Engine -> TUI -> quantty.
+// Dependencies point one way only (see README "Architecture").
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "quantty",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "quantty", targets: ["quantty"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // System libraries, at the edge.
+        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // Hot SIMD kernels, dispatched on CPU features at run time; portable paths live in Quant.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-fast-math", "-ffp-contract=off"])]),
+
+        .target(name: "GGUF", swiftSettings: optimize),
+        .target(name: "Quant", dependencies: ["GGUF", "CKernels"], swiftSettings: optimize),
+        .target(name: "LLM", dependencies: ["GGUF", "Quant", "COpenBLAS"], swiftSettings: optimize),
+        .target(name: "Catalog", dependencies: ["GGUF", "TOMLKit"], swiftSettings: optimize),
+        .target(name: "Engine", dependencies: ["LLM", "Catalog"], swiftSettings: optimize),
+        .target(name: "TUI", dependencies: ["Engine", "Catalog", "CNCursesW",
+                                            .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: optimize),
+        .executableTarget(name: "quantty", dependencies: [
+            "Engine", "Catalog", "TUI", "GGUF", "Quant", "LLM",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimize),
+
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
+    ]
+)

@@ -1,0 +1,13 @@
+#ifndef QUANTTY_CKERNELS_H
+#define QUANTTY_CKERNELS_H
+#include <stdint.h>
+#include <stddef.h>
+
+/// CPU features detected at run time (never assumed at compile time).
+typedef struct {
+    int avx, avx2, fma, f16c, avx512f, avx512bw, avx512vnni;
+} qt_cpu_features;
+
+qt_cpu_features qt_cpu_detect(void);
+
+#endif

@@ -1,0 +1,1 @@
+// LLM: see README, Architecture.

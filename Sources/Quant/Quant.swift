@@ -1,0 +1,1 @@
+// Quant: see README, Architecture.

@@ -1,0 +1,2 @@
+import XCTest
+final class LLMPlaceholderTests: XCTestCase { func testBuilds() {} }

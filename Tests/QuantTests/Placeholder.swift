@@ -1,0 +1,2 @@
+import XCTest
+final class QuantPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class QuanttyPlaceholderTests: XCTestCase { func testBuilds() {} }

@@ -1,0 +1,2 @@
+import XCTest
+final class TUIPlaceholderTests: XCTestCase { func testBuilds() {} }
