@@ -3,7 +3,9 @@ import PackageDescription
 
 // Targets follow the pipeline: GGUF -> Quant -> LLM -> Engine -> TUI -> quantty.
 // Dependencies point one way only (see README "Architecture").
+// Numeric kernels drop overflow checks in release builds; parsers and UI keep them.
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let checked: [SwiftSetting] = []
 
 let package = Package(
     name: "quantty",
@@ -25,18 +27,18 @@ let package = Package(
         // Hot SIMD kernels, dispatched on CPU features at run time; portable paths live in Quant.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-fast-math", "-ffp-contract=off"])]),
 
-        .target(name: "GGUF", swiftSettings: optimize),
+        .target(name: "GGUF", swiftSettings: checked),
         .target(name: "Quant", dependencies: ["GGUF", "CKernels"], swiftSettings: optimize),
         .target(name: "LLM", dependencies: ["GGUF", "Quant", "COpenBLAS"], swiftSettings: optimize),
-        .target(name: "Catalog", dependencies: ["GGUF", "TOMLKit"], swiftSettings: optimize),
+        .target(name: "Catalog", dependencies: ["GGUF", "TOMLKit"], swiftSettings: checked),
         .target(name: "Engine", dependencies: ["LLM", "Catalog"], swiftSettings: optimize),
         .target(name: "TUI", dependencies: ["Engine", "Catalog", "CNCursesW",
                                             .product(name: "GRDB", package: "GRDB.swift")],
-                swiftSettings: optimize),
+                swiftSettings: checked),
         .executableTarget(name: "quantty", dependencies: [
             "Engine", "Catalog", "TUI", "GGUF", "Quant", "LLM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: optimize),
+        ], swiftSettings: checked),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF"]),

@@ -1,0 +1,148 @@
+/// Parses a GGUF image held in memory. Every read is bounds-checked against the buffer;
+/// every failure is a `GGUFError` that says where.
+struct GGUFParser {
+    let bytes: UnsafeRawBufferPointer
+    var pos = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var remaining: Int { bytes.count - pos }
+
+    mutating func need(_ n: Int, _ what: @autoclosure () -> String) throws(GGUFError) {
+        if n > remaining { throw .truncated(offset: pos, reading: what()) }
+    }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String) throws(GGUFError) -> T {
+        try need(MemoryLayout<T>.size, what())
+        let v = bytes.loadUnaligned(fromByteOffset: pos, as: T.self)
+        pos += MemoryLayout<T>.size
+        return T(littleEndian: v)
+    }
+
+    mutating func readString(_ what: @autoclosure () -> String) throws(GGUFError) -> String {
+        let at = pos
+        let n = try read(UInt64.self, what())
+        guard n <= UInt64(remaining) else { throw .lengthPastEnd(offset: at, length: n, reading: what()) }
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[pos ..< pos + Int(n)])
+        guard let s = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8(offset: pos, reading: what()) }
+        pos += Int(n)
+        return s
+    }
+
+    mutating func readValue(type: GGUFValueType, key: String, depth: Int) throws(GGUFError) -> GGUFValue {
+        let what = "value of '\(key)'"
+        switch type {
+        case .uint8: return .uint8(try read(UInt8.self, what))
+        case .int8: return .int8(try read(Int8.self, what))
+        case .uint16: return .uint16(try read(UInt16.self, what))
+        case .int16: return .int16(try read(Int16.self, what))
+        case .uint32: return .uint32(try read(UInt32.self, what))
+        case .int32: return .int32(try read(Int32.self, what))
+        case .uint64: return .uint64(try read(UInt64.self, what))
+        case .int64: return .int64(try read(Int64.self, what))
+        case .float32: return .float32(Float(bitPattern: try read(UInt32.self, what)))
+        case .float64: return .float64(Double(bitPattern: try read(UInt64.self, what)))
+        case .bool:
+            let at = pos
+            let b = try read(UInt8.self, what)
+            guard b <= 1 else { throw .invalidValueType(offset: at, raw: UInt32(b), key: key) }
+            return .bool(b == 1)
+        case .string: return .string(try readString(what))
+        case .array:
+            guard depth < 8 else { throw .nestingTooDeep(offset: pos, key: key) }
+            let typeAt = pos
+            let raw = try read(UInt32.self, "array type of '\(key)'")
+            guard let elem = GGUFValueType(rawValue: raw) else { throw .invalidValueType(offset: typeAt, raw: raw, key: key) }
+            let countAt = pos
+            let count = try read(UInt64.self, "array length of '\(key)'")
+            // Every element takes at least one byte (strings and arrays at least eight).
+            let minSize = UInt64(elem.fixedSize ?? 8)
+            guard count <= UInt64(remaining) / minSize else {
+                throw .lengthPastEnd(offset: countAt, length: count, reading: "array '\(key)'")
+            }
+            var out = [GGUFValue]()
+            out.reserveCapacity(Int(count))
+            for _ in 0 ..< Int(count) { out.append(try readValue(type: elem, key: key, depth: depth + 1)) }
+            return .array(elem, out)
+        }
+    }
+
+    /// Parses the header, metadata and tensor infos, and validates the tensor layout.
+    mutating func parse() throws(GGUFError) -> (version: UInt32, metadata: [(String, GGUFValue)],
+                                                tensors: [GGUFTensorInfo], alignment: Int, dataOffset: Int) {
+        let magic = try read(UInt32.self, "magic")
+        guard magic == 0x4655_4747 else { throw .badMagic(found: magic) }
+        let version = try read(UInt32.self, "version")
+        guard version == 2 || version == 3 else { throw .unsupportedVersion(version) }
+        let countAt = pos
+        let tensorCount = try read(UInt64.self, "tensor count")
+        let kvAt = pos
+        let kvCount = try read(UInt64.self, "metadata count")
+        // A key-value pair takes at least 13 bytes, a tensor info at least 28.
+        guard kvCount <= UInt64(remaining) / 13 else { throw .lengthPastEnd(offset: kvAt, length: kvCount, reading: "metadata count") }
+
+        var metadata: [(String, GGUFValue)] = []
+        var seen = Set<String>()
+        for i in 0 ..< Int(kvCount) {
+            let at = pos
+            let key = try readString("key of metadata entry \(i)")
+            guard seen.insert(key).inserted else { throw .duplicateKey(key, offset: at) }
+            let typeAt = pos
+            let raw = try read(UInt32.self, "type of '\(key)'")
+            guard let type = GGUFValueType(rawValue: raw) else { throw .invalidValueType(offset: typeAt, raw: raw, key: key) }
+            metadata.append((key, try readValue(type: type, key: key, depth: 0)))
+        }
+
+        var alignment = 32
+        if let (_, a) = metadata.first(where: { $0.0 == "general.alignment" }) {
+            guard let v = a.intValue, v > 0, v <= 65536, v & (v - 1) == 0 else {
+                throw .badAlignment(UInt64(truncatingIfNeeded: a.intValue ?? 0))
+            }
+            alignment = v
+        }
+
+        guard tensorCount <= UInt64(remaining) / 28 else {
+            throw .lengthPastEnd(offset: countAt, length: tensorCount, reading: "tensor count")
+        }
+        var tensors: [GGUFTensorInfo] = []
+        tensors.reserveCapacity(Int(tensorCount))
+        var names = Set<String>()
+        for i in 0 ..< Int(tensorCount) {
+            let name = try readString("name of tensor \(i)")
+            guard names.insert(name).inserted else { throw .duplicateTensor(name) }
+            let nDims = try read(UInt32.self, "dimension count of '\(name)'")
+            guard nDims >= 1, nDims <= 4 else { throw .tooManyDimensions(tensor: name, count: nDims) }
+            var shape: [Int] = []
+            var elements = 1
+            for d in 0 ..< Int(nDims) {
+                let raw = try read(UInt64.self, "dimension \(d) of '\(name)'")
+                guard raw >= 1, raw <= UInt64(Int32.max) * 64 else { throw .dimensionOverflow(tensor: name) }
+                let (e, o) = elements.multipliedReportingOverflow(by: Int(raw))
+                guard !o, e < (1 << 40) else { throw .dimensionOverflow(tensor: name) }
+                elements = e
+                shape.append(Int(raw))
+            }
+            let rawType = try read(UInt32.self, "type of '\(name)'")
+            guard let type = GGMLType(rawValue: rawType) else { throw .unknownTensorType(tensor: name, raw: rawType) }
+            guard type.isSupported else { throw .unsupportedTensorType(tensor: name, type: type) }
+            guard shape[0] % type.blockSize == 0 else { throw .rowNotWholeBlocks(tensor: name, type: type, width: shape[0]) }
+            let offset = try read(UInt64.self, "data offset of '\(name)'")
+            guard offset % UInt64(alignment) == 0 else {
+                throw .misalignedTensor(tensor: name, offset: offset, alignment: alignment)
+            }
+            guard let size = type.byteCount(elements: elements), offset < (1 << 50) else { throw .dimensionOverflow(tensor: name) }
+            tensors.append(GGUFTensorInfo(name: name, shape: shape, type: type, offset: Int(offset), byteCount: size))
+        }
+
+        let dataOffset = (pos + alignment - 1) / alignment * alignment
+        let dataSize = max(0, bytes.count - dataOffset)
+        for t in tensors where t.offset + t.byteCount > dataSize {
+            throw .tensorOutOfBounds(tensor: t.name, end: UInt64(t.offset + t.byteCount), dataSize: dataSize)
+        }
+        let sorted = tensors.sorted { $0.offset < $1.offset }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset && a.byteCount > 0 {
+            throw .tensorsOverlap(a.name, b.name)
+        }
+        return (version, metadata, tensors, alignment, dataOffset)
+    }
+}
