@@ -20,9 +20,9 @@ let package = Package(
     ],
     targets: [
         // System libraries, at the edge.
-        .systemLibrary(name: "CNCursesW", pkgConfig: "ncursesw",
+        .systemLibrary(name: "CNCursesW",
                        providers: [.apt(["libncursesw5-dev"])]),
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+        .systemLibrary(name: "COpenBLAS",
                        providers: [.apt(["libopenblas-dev"])]),
         // Hot SIMD kernels, dispatched on CPU features at run time; portable paths live in Quant.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-fast-math", "-ffp-contract=off"])]),

@@ -1,0 +1,35 @@
+# quantty: `make chat` opens the chat on the default model, `make test` runs every test.
+# Both install missing Debian packages (as root), fetch the default model and build.
+SHELL := /bin/bash
+SWIFT ?= swift
+BIN := .build/release/quantty
+# Tests run on release builds: the numeric fixtures (real models) are too slow unoptimised.
+TESTFLAGS := -c release -Xswiftc -enable-testing
+export PYTHONPATH := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quantty/pylib
+
+.PHONY: chat test deps build fetch fetch-test clean
+
+chat: deps build fetch
+	$(BIN)
+
+test: deps fetch-test
+	$(SWIFT) build $(TESTFLAGS) --build-tests
+	$(SWIFT) test $(TESTFLAGS) --skip-build
+
+deps:
+	@scripts/install-deps.sh
+
+build:
+	$(SWIFT) build -c release --product quantty
+
+fetch: build
+	$(BIN) fetch
+
+# The tests use both real models and the gguf Python package as a second reader.
+fetch-test: build
+	$(BIN) fetch smollm2-135m-instruct
+	$(BIN) fetch gemma-3-270m
+	@scripts/install-pytools.sh
+
+clean:
+	rm -rf .build

