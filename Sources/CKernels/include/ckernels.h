@@ -10,4 +10,7 @@ typedef struct {
 
 qt_cpu_features qt_cpu_detect(void);
 
+/// 1 when AVX-512VL is available (needed by the 256-bit forms of AVX-512 instructions).
+int qt_cpu_has_avx512vl(void);
+
 #endif
