@@ -3,10 +3,10 @@
 ///
 /// TOMLKit reports lines only for syntax errors; this reads the text once and records, for
 /// every `[table.header]` and every `key =`, the first line it appears on, by dotted path.
-struct TOMLLineIndex {
+public struct TOMLLineIndex: Sendable {
     private var lines: [String: Int] = [:]
 
-    init(text: String) {
+    public init(text: String) {
         var current: [String] = []
         var lineNo = 0
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -32,7 +32,7 @@ struct TOMLLineIndex {
     }
 
     /// The line of `path`, or of its nearest written ancestor.
-    func line(_ path: [String]) -> Int? {
+    public func line(_ path: [String]) -> Int? {
         var p = path
         while !p.isEmpty {
             if let l = lines[p.joined(separator: ".")] { return l }
@@ -52,7 +52,7 @@ struct TOMLLineIndex {
     }
 
     /// Splits `a."b.c".d` into `["a", "b.c", "d"]`.
-    static func splitPath(_ s: String) -> [String] {
+    public static func splitPath(_ s: String) -> [String] {
         var parts: [String] = []
         var cur = ""
         var quote: Character?
