@@ -36,7 +36,12 @@ extension ChatTemplate {
         if has("<|assistant|>") && has("<|end|>") { return .family(.phi3) }
         if has("[gMASK]<sop>") { return .unsupported("chatglm4") }
         if has("<|assistant|>") && has("<|user|>") {
-            return has("</s>") ? .family(.falcon3) : .unsupported("glmedge")
+            if has("</s>") { return .family(.falcon3) }
+            // quantty addition: Zephyr's own template (HuggingFaceH4/zephyr-7b-beta,
+            // stablelm-2-zephyr) ends turns with `eos_token`, which GLM-Edge's never uses;
+            // llama.cpp calls it glmedge.
+            if has("eos_token") { return .family(.zephyr) }
+            return .unsupported("glmedge")
         }
         if has("<|{{ item['role'] }}|>") && has("<|begin_of_image|>") { return .unsupported("glmedge") }
         if has("<|user|>") && has("<|endoftext|>") { return .family(.zephyr) }

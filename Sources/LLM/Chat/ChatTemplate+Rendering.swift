@@ -13,12 +13,13 @@ extension ChatTemplate {
         if let prompt = defaultSystemPrompt, let first = chat.first, first.role != .system {
             chat.insert(.system(prompt), at: 0)
         }
-        return Self.render(family, chat, addGenerationPrompt: addGenerationPrompt)
+        return Self.render(family, chat, addGenerationPrompt: addGenerationPrompt, eosToken: eosToken)
     }
 
-    /// Rendering without the default system prompt.
+    /// Rendering without the default system prompt. `eosToken` replaces Zephyr's
+    /// `<|endoftext|>` (llama.cpp's fixed choice) with the model's own EOS text.
     public static func render(_ family: ChatTemplateFamily, _ chat: [ChatMessage],
-                              addGenerationPrompt add: Bool) -> String {
+                              addGenerationPrompt add: Bool, eosToken: String? = nil) -> String {
         var s = ""
         func trim(_ t: String) -> String { t.trimmingASCIIWhitespace() }
         switch family {
@@ -90,7 +91,8 @@ extension ChatTemplate {
             if add { s += "<|assistant|>\n" }
 
         case .zephyr:
-            for m in chat { s += "<|\(m.role.rawValue)|>\n\(m.content)<|endoftext|>\n" }
+            let end = eosToken ?? "<|endoftext|>"
+            for m in chat { s += "<|\(m.role.rawValue)|>\n\(m.content)\(end)\n" }
             if add { s += "<|assistant|>\n" }
 
         case .gemma:

@@ -21,6 +21,9 @@ public struct ChatTemplate: Sendable, Equatable {
     /// message, as the model's template does (SmolLM2: "You are a helpful AI assistant named
     /// SmolLM, trained by Hugging Face").
     public var defaultSystemPrompt: String?
+    /// The model's end-of-sequence text (`tokenizer.ggml.tokens[eos_token_id]`), used where the
+    /// template writes `eos_token` into the prompt (Zephyr). Nil: the family's usual text.
+    public var eosToken: String?
     public let source: Source
     /// A sentence the UI can show when the format is a guess (nil when confident).
     public let warning: String?
@@ -87,13 +90,27 @@ public struct ChatTemplate: Sendable, Equatable {
     }
 
     /// Reads `tokenizer.chat_template` and `general.architecture` from a GGUF file.
+    /// Also reads the EOS token's text for formats that write `eos_token` (Zephyr).
     public init(file: GGUFFile, override: String? = nil) throws(ChatTemplateError) {
         try self.init(templateText: file.metadata["tokenizer.chat_template"]?.stringValue,
                       architecture: file.architecture, override: override)
+        if let id = file.metadata["tokenizer.ggml.eos_token_id"]?.intValue,
+           let tokens = file.metadata["tokenizer.ggml.tokens"]?.arrayValue,
+           id >= 0, id < tokens.count {
+            eosToken = tokens[id].stringValue
+        }
     }
 
-    /// The end-of-turn strings of the family (see `ChatTemplateFamily.endOfTurnStrings`).
-    public var endOfTurnStrings: [String] { family.endOfTurnStrings }
+    /// The end-of-turn strings of the family (see `ChatTemplateFamily.endOfTurnStrings`),
+    /// plus the model's EOS text where the format writes it (Zephyr).
+    public var endOfTurnStrings: [String] {
+        var out = family.endOfTurnStrings
+        if family == .zephyr, let eos = eosToken {
+            out.removeAll { $0 == eos }
+            out.insert(eos, at: 0)
+        }
+        return out
+    }
 
     static let familyNames = ChatTemplateFamily.allCases.map(\.rawValue).joined(separator: ", ")
 
