@@ -1,0 +1,159 @@
+import Foundation
+import GGUF
+import LLM
+
+/// One open model with its session and conversation state. Used only on the engine's
+/// compute thread.
+final class LoadedModel: @unchecked Sendable {
+    let model: Model
+    let tokenizer: Tokenizer
+    let template: ChatTemplate
+    let session: InferenceSession
+    let info: ModelInfo
+    /// Ids that end a reply: EOS/EOT from the vocabulary and the template's end-of-turn tokens.
+    let stopTokens: Set<Int32>
+    /// The tokens whose keys and values are in the KV cache, in order.
+    private(set) var cachedTokens: [Int32] = []
+
+    init(path: String, options: LoadOptions, threads: Int) throws {
+        let t0 = Date()
+        let file = try GGUFFile(path: path)
+        model = try Model(file: file)
+        tokenizer = try Tokenizer(gguf: file)
+        template = try ChatTemplate(file: file, override: options.template)
+        let c = model.configuration
+        let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
+        session = InferenceSession(model: model, contextLength: ctx, threads: threads)
+        var stops = Set<Int32>()
+        for id in 0 ..< Int32(tokenizer.count) where tokenizer.isEndOfGeneration(id) { stops.insert(id) }
+        for s in template.endOfTurnStrings {
+            let ids = tokenizer.encode(s, addSpecial: false, parseSpecial: true)
+            if ids.count == 1 { stops.insert(ids[0]) }
+        }
+        stopTokens = stops
+        let params = file.parameterCount
+        info = ModelInfo(
+            label: options.label ?? (path as NSString).lastPathComponent,
+            path: path, architecture: c.architecture,
+            name: file.metadata["general.name"]?.stringValue,
+            parameterCount: params, fileSize: file.fileSize, weightBytes: file.tensorBytes,
+            bitsPerWeight: params > 0 ? Double(file.tensorBytes * 8) / Double(params) : 0,
+            contextLength: session.cache.contextLength, trainedContextLength: c.contextLength,
+            kvCacheBytes: session.cache.byteCount, vocabularySize: c.vocabularySize, threads: session.threadCount,
+            loadSeconds: Date().timeIntervalSince(t0), template: template.family.rawValue,
+            templateWarning: template.warning, defaultSystemPrompt: template.defaultSystemPrompt)
+    }
+
+    func resetContext() {
+        session.reset()
+        cachedTokens.removeAll(keepingCapacity: true)
+    }
+
+    /// Tokens of `prompt`, trimmed to leave `reserve` positions for the reply: a chat keeps
+    /// its system message and drops its oldest turns; other prompts that do not fit are errors.
+    func promptTokens(_ prompt: Prompt, reserve: Int) throws -> (tokens: [Int32], dropped: Int) {
+        let budget = session.cache.contextLength - reserve
+        switch prompt {
+        case .text(let s, let addSpecial, let parseSpecial):
+            let ids = tokenizer.encode(s, addSpecial: addSpecial, parseSpecial: parseSpecial)
+            guard !ids.isEmpty else { throw EngineError.emptyPrompt }
+            guard ids.count <= budget else { throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength) }
+            return (ids, 0)
+        case .chat(var messages):
+            guard !messages.isEmpty else { throw EngineError.emptyPrompt }
+            var dropped = 0
+            while true {
+                let text = template.render(messages, addGenerationPrompt: true)
+                let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+                if ids.count <= budget { return (ids, dropped) }
+                // Drop the oldest message after the system prompt, keeping at least the last one.
+                let first = messages.first?.role == .system ? 1 : 0
+                guard messages.count - first > 1 else {
+                    throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength)
+                }
+                messages.remove(at: first)
+                dropped += 1
+                // A conversation should not start with the assistant's half of a turn.
+                if messages.count - first > 1, messages[first].role == .assistant {
+                    messages.remove(at: first)
+                    dropped += 1
+                }
+            }
+        }
+    }
+
+    /// Runs one generation, calling `emit` for every event. Reuses the cached prefix of the
+    /// prompt, so a follow-up turn reads only its new tokens.
+    func generate(_ request: GenerationRequest, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
+        let start = Date()
+        let ctx = session.cache.contextLength
+        let reserve = min(request.maxTokens ?? max(ctx / 4, 16), ctx / 2)
+        var (prompt, dropped) = try promptTokens(request.prompt, reserve: max(1, reserve))
+        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
+
+        var sampler = try Sampler(parameters: request.sampling, vocabularySize: model.configuration.vocabularySize)
+        sampler.accept(contentsOf: prompt)
+
+        // Reuse the longest cached prefix; always evaluate at least the last prompt token.
+        var keep = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
+        keep = min(keep, prompt.count - 1)
+        if keep < session.position {
+            do { try session.evaluate([], startPosition: keep) { _, _ in } } catch {
+                resetContext(); keep = 0
+            }
+        }
+        cachedTokens.removeSubrange(min(keep, cachedTokens.count)...)
+
+        var stats = GenerationStats()
+        stats.contextSize = ctx
+        let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: model.configuration.vocabularySize)
+        defer { logits.deallocate() }
+
+        // Prompt, in chunks so progress shows and a stop takes effect between them.
+        let pending = Array(prompt[keep...])
+        let chunk = 64
+        var done = 0
+        while done < pending.count {
+            if stop.isSet { break }
+            let n = min(chunk, pending.count - done)
+            let part = Array(pending[done ..< done + n])
+            try session.evaluate(part, outputs: .last) { _, l in _ = logits.initialize(from: l) }
+            cachedTokens.append(contentsOf: part)
+            done += n
+            emit(.promptProgress(done: done, total: pending.count))
+        }
+        stats.promptTokens = done
+        stats.promptSeconds = Date().timeIntervalSince(start)
+        stats.contextUsed = session.position
+        prompt.removeAll()
+
+        var decoder = tokenizer.makeStreamingDecoder()
+        var firstTokenAt: Date?
+        var lastStats = Date()
+        var reason = FinishReason.stopped
+        let limit = request.maxTokens ?? Int.max
+        while !stop.isSet {
+            if stats.generatedTokens >= limit { reason = .length; break }
+            let (token, logProb) = sampler.sampleWithLogProbability(UnsafeBufferPointer(logits))
+            let now = Date()
+            if firstTokenAt == nil { firstTokenAt = now; stats.timeToFirstToken = now.timeIntervalSince(start) }
+            if stopTokens.contains(token) { reason = .endOfTurn; break }
+            stats.generatedTokens += 1
+            stats.sumLogProbability += Double(logProb)
+            stats.generationSeconds = now.timeIntervalSince(firstTokenAt!)
+            emit(.token(TokenEvent(id: token, text: decoder.feed(token), logProbability: logProb)))
+            if session.position >= ctx { reason = .length; break }
+            try session.evaluate([token], outputs: .last) { _, l in _ = logits.initialize(from: l) }
+            cachedTokens.append(token)
+            stats.contextUsed = session.position
+            if now.timeIntervalSince(lastStats) >= 0.2 {
+                lastStats = now
+                emit(.stats(stats))
+            }
+        }
+        let tail = decoder.flush()
+        if !tail.isEmpty { emit(.token(TokenEvent(id: -1, text: tail, logProbability: 0))) }
+        stats.contextUsed = session.position
+        emit(.finished(reason, stats))
+    }
+}

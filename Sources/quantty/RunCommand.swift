@@ -1,0 +1,131 @@
+import ArgumentParser
+import Engine
+import Foundation
+import LLM
+
+/// `quantty run`: one prompt, streamed to stdout.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Generate from one prompt, streaming the text to stdout.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: [.short, .customLong("prompt")], help: "The prompt.") var prompt: String
+    @Option(name: [.short, .customLong("n-predict")], help: "Most tokens to generate (default: until the model stops or the context is full).")
+    var nPredict: Int?
+    @Option(name: .customLong("temp"), help: "Temperature (0: greedy).") var temperature: Float?
+    @Option(name: .customLong("top-k")) var topK: Int?
+    @Option(name: .customLong("top-p")) var topP: Float?
+    @Option(name: .customLong("min-p")) var minP: Float?
+    @Option(name: .customLong("repeat-penalty")) var repeatPenalty: Float?
+    @Option(name: .customLong("repeat-last-n")) var repeatLastN: Int?
+    @Option(name: .customLong("presence-penalty")) var presencePenalty: Float?
+    @Option(name: .customLong("frequency-penalty")) var frequencyPenalty: Float?
+    @Option(name: .customLong("seed")) var seed: UInt64?
+    @Flag(help: "Apply the model's chat template to the prompt as one user turn.") var chat = false
+    @Option(name: .customLong("system"), help: "System prompt (with --chat; default: the catalog's or the template's).")
+    var system: String?
+    @Flag(help: "Print one JSON object: text, token ids, log-probs and stats.") var json = false
+
+    struct Output: Encodable {
+        var model: String
+        var text: String
+        var tokens: [Int32]
+        var logprobs: [Float]
+        var finish_reason: String
+        var stats: GenerationStats
+        var seed: UInt64?
+    }
+
+    func run() async throws {
+        try await reportingErrors {
+            let chosen = try ChosenModel(modelOptions, global: global)
+            var sampling = chosen.sampling
+            if let v = temperature { sampling.temperature = v }
+            if let v = topK { sampling.topK = v }
+            if let v = topP { sampling.topP = v }
+            if let v = minP { sampling.minP = v }
+            if let v = repeatPenalty { sampling.repeatPenalty = v }
+            if let v = repeatLastN { sampling.repeatLastN = v }
+            if let v = presencePenalty { sampling.presencePenalty = v }
+            if let v = frequencyPenalty { sampling.frequencyPenalty = v }
+            if let v = seed { sampling.seed = v }
+            do { try sampling.validate() } catch { throw UserError(error) }
+            if let n = nPredict, n < 0 { throw UserError("--n-predict must be 0 or more") }
+
+            let (engine, info) = try await chosen.open(threads: modelOptions.threads)
+            if let w = info.templateWarning, chat { note("warning: \(w)") }
+            let p: Prompt
+            if chat {
+                var messages: [ChatMessage] = []
+                if let s = system ?? chosen.entry?.systemPrompt { messages.append(.system(s)) }
+                messages.append(.user(prompt))
+                p = .chat(messages)
+            } else {
+                p = .text(prompt)
+            }
+            var out = Output(model: info.label, text: "", tokens: [], logprobs: [], finish_reason: "", stats: GenerationStats(), seed: sampling.seed)
+            let stdout = FileHandle.standardOutput
+            do {
+                for try await event in await engine.generate(GenerationRequest(prompt: p, sampling: sampling, maxTokens: nPredict)) {
+                    switch event {
+                    case .token(let t):
+                        out.text += t.text
+                        if t.id >= 0 { out.tokens.append(t.id); out.logprobs.append(t.logProbability) }
+                        if !json, !t.text.isEmpty { stdout.write(Data(t.text.utf8)) }
+                    case .finished(let reason, let stats):
+                        out.finish_reason = reason.rawValue
+                        out.stats = stats
+                    case .contextTrimmed(let n):
+                        note("(context full: left out the \(n) oldest messages)")
+                    case .promptProgress, .stats:
+                        break
+                    }
+                }
+            } catch {
+                throw UserError(error)
+            }
+            if json {
+                try printJSON(out)
+            } else {
+                print("")
+                let s = out.stats
+                note(String(format: "\n%@: prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | first token %.0f ms | context %d/%d",
+                            info.label, s.promptTokens, s.promptTokensPerSecond, s.generatedTokens,
+                            s.generationTokensPerSecond, s.timeToFirstToken * 1000, s.contextUsed, s.contextSize))
+            }
+        }
+    }
+}
+
+/// `quantty tokenize`: token ids of a text.
+struct TokenizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize", abstract: "Show the token ids (and pieces) of a text.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var modelOptions: ModelOptions
+    @Flag(name: .customLong("no-add-special"), help: "Do not add BOS/EOS (llama.cpp's add_special off).") var noAddSpecial = false
+    @Flag(name: .customLong("no-parse-special"), help: "Treat control-token text as plain text (parse_special off).") var noParseSpecial = false
+    @Flag(help: "Print {\"ids\": [...]}.") var json = false
+    @Argument(help: "The text.") var text: String
+
+    func run() async throws {
+        try await reportingErrors {
+            let chosen = try ChosenModel(modelOptions, global: global)
+            let (engine, _) = try await chosen.open(threads: 1)
+            let ids = try await engine.tokenize(text, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
+            if json {
+                struct Out: Encodable { var ids: [Int32] }
+                let enc = JSONEncoder()
+                print(String(decoding: try enc.encode(Out(ids: ids)), as: UTF8.self))
+                return
+            }
+            for id in ids {
+                let piece = try await engine.piece(id)
+                print(String(format: "%6d -> '", id) + piece.replacingOccurrences(of: "\n", with: "\\n") + "'")
+            }
+            note("\(ids.count) tokens")
+        }
+    }
+}
