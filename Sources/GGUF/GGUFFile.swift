@@ -29,7 +29,8 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Opens and validates `path`. Errors are `GGUFFileError` naming the file.
     public convenience init(path: String) throws(GGUFFileError) {
-        let fd = open(path, O_RDONLY)
+        // O_NONBLOCK: opening a FIFO by mistake must not hang (regular files ignore the flag).
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw GGUFFileError(path: path, error: .cannotOpen(path: path, reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
         var st = stat()
@@ -82,9 +83,12 @@ public final class GGUFFile: @unchecked Sendable {
 
     public func tensorInfo(_ name: String) -> GGUFTensorInfo? { tensorIndex[name].map { tensors[$0] } }
 
-    /// The bytes of a tensor, a view into the mapping.
+    /// The bytes of a tensor, a view into the mapping. `info` must come from this file; an
+    /// info that reaches outside the mapping traps rather than reading out of bounds.
     public func tensorData(_ info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base + dataOffset + info.offset, count: info.byteCount)
+        precondition(info.offset >= 0 && info.byteCount >= 0 && info.byteCount <= fileSize - dataOffset - info.offset,
+                     "tensor '\(info.name)' is not inside \(path)")
+        return UnsafeRawBufferPointer(start: base + dataOffset + info.offset, count: info.byteCount)
     }
 
     /// The bytes of a named tensor; throws `missingTensor` if absent.
@@ -127,7 +131,7 @@ public final class GGUFFile: @unchecked Sendable {
     public func stringArray(_ key: String) throws(GGUFError) -> [String] {
         guard let v = metadata[key] else { throw .missingKey(key) }
         guard case .array(.string, let a) = v else { throw .wrongType(key: key, expected: "array of strings", found: v.type) }
-        return a.map { $0.stringValue! }
+        return a.compactMap(\.stringValue)
     }
 
     public func floatArray(_ key: String) throws(GGUFError) -> [Float] {
