@@ -126,8 +126,9 @@ struct GGUFParser {
         guard tensorCount <= UInt64(remaining) / 28 else {
             throw .lengthPastEnd(offset: countAt, length: tensorCount, reading: "tensor count")
         }
-        var tensors: [GGUFTensorInfo] = []
-        tensors.reserveCapacity(Int(tensorCount))
+        // Offsets are checked against the data section once its start is known.
+        var pending: [(name: String, shape: [Int], type: GGMLType, offset: UInt64, size: Int)] = []
+        pending.reserveCapacity(Int(tensorCount))
         var names = Set<String>()
         for i in 0 ..< Int(tensorCount) {
             let name = try readString("name of tensor \(i)")
@@ -146,14 +147,20 @@ struct GGUFParser {
             guard offset % UInt64(alignment) == 0 else {
                 throw .misalignedTensor(tensor: name, offset: offset, alignment: alignment)
             }
-            guard let size = type.byteCount(elements: elements), offset < (1 << 50) else { throw .dimensionOverflow(tensor: name) }
-            tensors.append(GGUFTensorInfo(name: name, shape: shape, type: type, offset: Int(offset), byteCount: size))
+            guard let size = type.byteCount(elements: elements) else { throw .dimensionOverflow(tensor: name) }
+            pending.append((name, shape, type, offset, size))
         }
 
         let dataOffset = (pos + alignment - 1) / alignment * alignment
         let dataSize = max(0, bytes.count - dataOffset)
-        for t in tensors where t.offset + t.byteCount > dataSize {
-            throw .tensorOutOfBounds(tensor: t.name, end: UInt64(t.offset + t.byteCount), dataSize: dataSize)
+        var tensors: [GGUFTensorInfo] = []
+        tensors.reserveCapacity(pending.count)
+        for t in pending {
+            guard t.offset <= UInt64(dataSize), t.size <= dataSize - Int(t.offset) else {
+                let (end, o) = t.offset.addingReportingOverflow(UInt64(t.size))
+                throw .tensorOutOfBounds(tensor: t.name, end: o ? .max : end, dataSize: dataSize)
+            }
+            tensors.append(GGUFTensorInfo(name: t.name, shape: t.shape, type: t.type, offset: Int(t.offset), byteCount: t.size))
         }
         let sorted = tensors.sorted { $0.offset < $1.offset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset && a.byteCount > 0 {
