@@ -28,7 +28,10 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorIndex: [String: Int]
 
     /// Opens and validates `path`. Errors are `GGUFFileError` naming the file.
-    public convenience init(path: String) throws(GGUFFileError) {
+    ///
+    /// With `requireSupportedTypes` false, tensors of types quantty cannot compute with
+    /// (IQ*, TQ*, MXFP4, ...) are accepted, for tools that only describe a file (`inspect`).
+    public convenience init(path: String, requireSupportedTypes: Bool = true) throws(GGUFFileError) {
         // O_NONBLOCK: opening a FIFO by mistake must not hang (regular files ignore the flag).
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw GGUFFileError(path: path, error: .cannotOpen(path: path, reason: String(cString: strerror(errno)))) }
@@ -44,7 +47,8 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFFileError(path: path, error: .cannotOpen(path: path, reason: "mmap failed: " + String(cString: strerror(errno))))
         }
         do {
-            try self.init(path: path, base: UnsafeRawPointer(p), length: size, ownsMapping: true)
+            try self.init(path: path, base: UnsafeRawPointer(p), length: size, ownsMapping: true,
+                          requireSupportedTypes: requireSupportedTypes)
         } catch {
             munmap(p, size)
             throw GGUFFileError(path: path, error: error)
@@ -53,13 +57,15 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Parses a GGUF image already in memory (for tests and fuzzing). The caller keeps
     /// `bytes` alive for the lifetime of the returned object.
-    public convenience init(unsafeBytes bytes: UnsafeRawBufferPointer, name: String = "<memory>") throws(GGUFError) {
+    public convenience init(unsafeBytes bytes: UnsafeRawBufferPointer, name: String = "<memory>",
+                            requireSupportedTypes: Bool = true) throws(GGUFError) {
         guard let b = bytes.baseAddress, bytes.count > 0 else { throw .truncated(offset: 0, reading: "magic") }
-        try self.init(path: name, base: b, length: bytes.count, ownsMapping: false)
+        try self.init(path: name, base: b, length: bytes.count, ownsMapping: false, requireSupportedTypes: requireSupportedTypes)
     }
 
-    private init(path: String, base: UnsafeRawPointer, length: Int, ownsMapping: Bool) throws(GGUFError) {
-        var parser = GGUFParser(UnsafeRawBufferPointer(start: base, count: length))
+    private init(path: String, base: UnsafeRawPointer, length: Int, ownsMapping: Bool,
+                 requireSupportedTypes: Bool) throws(GGUFError) {
+        var parser = GGUFParser(UnsafeRawBufferPointer(start: base, count: length), requireSupportedTypes: requireSupportedTypes)
         let r = try parser.parse()
         self.path = path
         self.base = base

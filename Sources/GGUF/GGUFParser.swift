@@ -3,8 +3,13 @@
 struct GGUFParser {
     let bytes: UnsafeRawBufferPointer
     var pos = 0
+    /// Refuse tensor types quantty cannot compute with (off for `inspect`, which only reads).
+    var requireSupportedTypes = true
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer, requireSupportedTypes: Bool = true) {
+        self.bytes = bytes
+        self.requireSupportedTypes = requireSupportedTypes
+    }
 
     var remaining: Int { bytes.count - pos }
 
@@ -141,7 +146,7 @@ struct GGUFParser {
             let shape = dims.map { Int($0) }
             let rawType = try read(UInt32.self, "type of '\(name)'")
             guard let type = GGMLType(rawValue: rawType) else { throw .unknownTensorType(tensor: name, raw: rawType) }
-            guard type.isSupported else { throw .unsupportedTensorType(tensor: name, type: type) }
+            guard type.isSupported || !requireSupportedTypes else { throw .unsupportedTensorType(tensor: name, type: type) }
             guard shape[0] % type.blockSize == 0 else { throw .rowNotWholeBlocks(tensor: name, type: type, width: shape[0]) }
             let offset = try read(UInt64.self, "data offset of '\(name)'")
             guard offset % UInt64(alignment) == 0 else {

@@ -21,7 +21,8 @@ final class GGUFPythonInteropTests: XCTestCase {
     private func requireGGUFModule() throws {
         let r = try? run(["python3", "-c", "import gguf"])
         guard let r, r.status == 0 else {
-            let why = r.map { $0.output.split(separator: "\n").last.map(String.init) ?? "" } ?? "python3 not found"
+            let lines = r?.output.split(separator: "\n").map(String.init) ?? ["python3 not found"]
+            let why = lines.last(where: { $0.contains("Error") }) ?? lines.last ?? "exit status \(r?.status ?? -1)"
             print("skip: python's gguf package is not importable (\(why)); install it with: python3 -m pip install gguf")
             throw XCTSkip("python gguf not importable")
         }
