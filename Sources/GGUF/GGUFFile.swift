@@ -28,8 +28,12 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorIndex: [String: Int]
 
     /// Opens and validates `path`. Errors are `GGUFFileError` naming the file.
-    public convenience init(path: String) throws(GGUFFileError) {
-        let fd = open(path, O_RDONLY)
+    ///
+    /// With `requireSupportedTypes` false, tensors of types quantty cannot compute with
+    /// (IQ*, TQ*, MXFP4, ...) are accepted, for tools that only describe a file (`inspect`).
+    public convenience init(path: String, requireSupportedTypes: Bool = true) throws(GGUFFileError) {
+        // O_NONBLOCK: opening a FIFO by mistake must not hang (regular files ignore the flag).
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw GGUFFileError(path: path, error: .cannotOpen(path: path, reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
         var st = stat()
@@ -43,7 +47,8 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFFileError(path: path, error: .cannotOpen(path: path, reason: "mmap failed: " + String(cString: strerror(errno))))
         }
         do {
-            try self.init(path: path, base: UnsafeRawPointer(p), length: size, ownsMapping: true)
+            try self.init(path: path, base: UnsafeRawPointer(p), length: size, ownsMapping: true,
+                          requireSupportedTypes: requireSupportedTypes)
         } catch {
             munmap(p, size)
             throw GGUFFileError(path: path, error: error)
@@ -52,13 +57,15 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// Parses a GGUF image already in memory (for tests and fuzzing). The caller keeps
     /// `bytes` alive for the lifetime of the returned object.
-    public convenience init(unsafeBytes bytes: UnsafeRawBufferPointer, name: String = "<memory>") throws(GGUFError) {
+    public convenience init(unsafeBytes bytes: UnsafeRawBufferPointer, name: String = "<memory>",
+                            requireSupportedTypes: Bool = true) throws(GGUFError) {
         guard let b = bytes.baseAddress, bytes.count > 0 else { throw .truncated(offset: 0, reading: "magic") }
-        try self.init(path: name, base: b, length: bytes.count, ownsMapping: false)
+        try self.init(path: name, base: b, length: bytes.count, ownsMapping: false, requireSupportedTypes: requireSupportedTypes)
     }
 
-    private init(path: String, base: UnsafeRawPointer, length: Int, ownsMapping: Bool) throws(GGUFError) {
-        var parser = GGUFParser(UnsafeRawBufferPointer(start: base, count: length))
+    private init(path: String, base: UnsafeRawPointer, length: Int, ownsMapping: Bool,
+                 requireSupportedTypes: Bool) throws(GGUFError) {
+        var parser = GGUFParser(UnsafeRawBufferPointer(start: base, count: length), requireSupportedTypes: requireSupportedTypes)
         let r = try parser.parse()
         self.path = path
         self.base = base
@@ -82,9 +89,12 @@ public final class GGUFFile: @unchecked Sendable {
 
     public func tensorInfo(_ name: String) -> GGUFTensorInfo? { tensorIndex[name].map { tensors[$0] } }
 
-    /// The bytes of a tensor, a view into the mapping.
+    /// The bytes of a tensor, a view into the mapping. `info` must come from this file; an
+    /// info that reaches outside the mapping traps rather than reading out of bounds.
     public func tensorData(_ info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base + dataOffset + info.offset, count: info.byteCount)
+        precondition(info.offset >= 0 && info.byteCount >= 0 && info.byteCount <= fileSize - dataOffset - info.offset,
+                     "tensor '\(info.name)' is not inside \(path)")
+        return UnsafeRawBufferPointer(start: base + dataOffset + info.offset, count: info.byteCount)
     }
 
     /// The bytes of a named tensor; throws `missingTensor` if absent.
@@ -127,7 +137,7 @@ public final class GGUFFile: @unchecked Sendable {
     public func stringArray(_ key: String) throws(GGUFError) -> [String] {
         guard let v = metadata[key] else { throw .missingKey(key) }
         guard case .array(.string, let a) = v else { throw .wrongType(key: key, expected: "array of strings", found: v.type) }
-        return a.map { $0.stringValue! }
+        return a.compactMap(\.stringValue)
     }
 
     public func floatArray(_ key: String) throws(GGUFError) -> [Float] {

@@ -3,8 +3,13 @@
 struct GGUFParser {
     let bytes: UnsafeRawBufferPointer
     var pos = 0
+    /// Refuse tensor types quantty cannot compute with (off for `inspect`, which only reads).
+    var requireSupportedTypes = true
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer, requireSupportedTypes: Bool = true) {
+        self.bytes = bytes
+        self.requireSupportedTypes = requireSupportedTypes
+    }
 
     var remaining: Int { bytes.count - pos }
 
@@ -29,27 +34,49 @@ struct GGUFParser {
         return s
     }
 
+    /// Deepest array nesting accepted (an array at depth `maxArrayDepth` is refused), shared
+    /// with the writer so everything it writes reads back.
+    static let maxArrayDepth = 8
+
+    /// Largest tensor the reader accepts, in elements; also used by the writer.
+    static let maxElements = 1 << 40
+
+    /// Checks a tensor shape the way the reader does: 1 to 4 dimensions, each at least 1,
+    /// element count below `maxElements`. Returns the element count.
+    static func elementCount(of shape: [UInt64]) -> Int? {
+        guard (1 ... 4).contains(shape.count) else { return nil }
+        var elements = 1
+        for raw in shape {
+            guard raw >= 1, raw <= UInt64(Int32.max) * 64 else { return nil }
+            let (e, o) = elements.multipliedReportingOverflow(by: Int(raw))
+            guard !o, e < maxElements else { return nil }
+            elements = e
+        }
+        return elements
+    }
+
     mutating func readValue(type: GGUFValueType, key: String, depth: Int) throws(GGUFError) -> GGUFValue {
-        let what = "value of '\(key)'"
+        // Built lazily: this runs once per array element (100k times for a vocabulary).
+        func what() -> String { "value of '\(key)'" }
         switch type {
-        case .uint8: return .uint8(try read(UInt8.self, what))
-        case .int8: return .int8(try read(Int8.self, what))
-        case .uint16: return .uint16(try read(UInt16.self, what))
-        case .int16: return .int16(try read(Int16.self, what))
-        case .uint32: return .uint32(try read(UInt32.self, what))
-        case .int32: return .int32(try read(Int32.self, what))
-        case .uint64: return .uint64(try read(UInt64.self, what))
-        case .int64: return .int64(try read(Int64.self, what))
-        case .float32: return .float32(Float(bitPattern: try read(UInt32.self, what)))
-        case .float64: return .float64(Double(bitPattern: try read(UInt64.self, what)))
+        case .uint8: return .uint8(try read(UInt8.self, what()))
+        case .int8: return .int8(try read(Int8.self, what()))
+        case .uint16: return .uint16(try read(UInt16.self, what()))
+        case .int16: return .int16(try read(Int16.self, what()))
+        case .uint32: return .uint32(try read(UInt32.self, what()))
+        case .int32: return .int32(try read(Int32.self, what()))
+        case .uint64: return .uint64(try read(UInt64.self, what()))
+        case .int64: return .int64(try read(Int64.self, what()))
+        case .float32: return .float32(Float(bitPattern: try read(UInt32.self, what())))
+        case .float64: return .float64(Double(bitPattern: try read(UInt64.self, what())))
         case .bool:
             let at = pos
-            let b = try read(UInt8.self, what)
-            guard b <= 1 else { throw .invalidValueType(offset: at, raw: UInt32(b), key: key) }
+            let b = try read(UInt8.self, what())
+            guard b <= 1 else { throw .invalidBool(offset: at, value: b, key: key) }
             return .bool(b == 1)
-        case .string: return .string(try readString(what))
+        case .string: return .string(try readString(what()))
         case .array:
-            guard depth < 8 else { throw .nestingTooDeep(offset: pos, key: key) }
+            guard depth < Self.maxArrayDepth else { throw .nestingTooDeep(offset: pos, key: key) }
             let typeAt = pos
             let raw = try read(UInt32.self, "array type of '\(key)'")
             guard let elem = GGUFValueType(rawValue: raw) else { throw .invalidValueType(offset: typeAt, raw: raw, key: key) }
@@ -93,51 +120,52 @@ struct GGUFParser {
             metadata.append((key, try readValue(type: type, key: key, depth: 0)))
         }
 
+        // ggml insists on a uint32 here; so do we (a bool or a float would otherwise pass as 1).
         var alignment = 32
         if let (_, a) = metadata.first(where: { $0.0 == "general.alignment" }) {
-            guard let v = a.intValue, v > 0, v <= 65536, v & (v - 1) == 0 else {
-                throw .badAlignment(UInt64(truncatingIfNeeded: a.intValue ?? 0))
-            }
-            alignment = v
+            guard case .uint32(let v) = a else { throw .wrongType(key: "general.alignment", expected: "uint32", found: a.type) }
+            guard v > 0, v <= 65536, v & (v - 1) == 0 else { throw .badAlignment(UInt64(v)) }
+            alignment = Int(v)
         }
 
         guard tensorCount <= UInt64(remaining) / 28 else {
             throw .lengthPastEnd(offset: countAt, length: tensorCount, reading: "tensor count")
         }
-        var tensors: [GGUFTensorInfo] = []
-        tensors.reserveCapacity(Int(tensorCount))
+        // Offsets are checked against the data section once its start is known.
+        var pending: [(name: String, shape: [Int], type: GGMLType, offset: UInt64, size: Int)] = []
+        pending.reserveCapacity(Int(tensorCount))
         var names = Set<String>()
         for i in 0 ..< Int(tensorCount) {
             let name = try readString("name of tensor \(i)")
             guard names.insert(name).inserted else { throw .duplicateTensor(name) }
             let nDims = try read(UInt32.self, "dimension count of '\(name)'")
             guard nDims >= 1, nDims <= 4 else { throw .tooManyDimensions(tensor: name, count: nDims) }
-            var shape: [Int] = []
-            var elements = 1
-            for d in 0 ..< Int(nDims) {
-                let raw = try read(UInt64.self, "dimension \(d) of '\(name)'")
-                guard raw >= 1, raw <= UInt64(Int32.max) * 64 else { throw .dimensionOverflow(tensor: name) }
-                let (e, o) = elements.multipliedReportingOverflow(by: Int(raw))
-                guard !o, e < (1 << 40) else { throw .dimensionOverflow(tensor: name) }
-                elements = e
-                shape.append(Int(raw))
-            }
+            var dims: [UInt64] = []
+            for d in 0 ..< Int(nDims) { dims.append(try read(UInt64.self, "dimension \(d) of '\(name)'")) }
+            guard let elements = Self.elementCount(of: dims) else { throw .dimensionOverflow(tensor: name) }
+            let shape = dims.map { Int($0) }
             let rawType = try read(UInt32.self, "type of '\(name)'")
             guard let type = GGMLType(rawValue: rawType) else { throw .unknownTensorType(tensor: name, raw: rawType) }
-            guard type.isSupported else { throw .unsupportedTensorType(tensor: name, type: type) }
+            guard type.isSupported || !requireSupportedTypes else { throw .unsupportedTensorType(tensor: name, type: type) }
             guard shape[0] % type.blockSize == 0 else { throw .rowNotWholeBlocks(tensor: name, type: type, width: shape[0]) }
             let offset = try read(UInt64.self, "data offset of '\(name)'")
             guard offset % UInt64(alignment) == 0 else {
                 throw .misalignedTensor(tensor: name, offset: offset, alignment: alignment)
             }
-            guard let size = type.byteCount(elements: elements), offset < (1 << 50) else { throw .dimensionOverflow(tensor: name) }
-            tensors.append(GGUFTensorInfo(name: name, shape: shape, type: type, offset: Int(offset), byteCount: size))
+            guard let size = type.byteCount(elements: elements) else { throw .dimensionOverflow(tensor: name) }
+            pending.append((name, shape, type, offset, size))
         }
 
         let dataOffset = (pos + alignment - 1) / alignment * alignment
         let dataSize = max(0, bytes.count - dataOffset)
-        for t in tensors where t.offset + t.byteCount > dataSize {
-            throw .tensorOutOfBounds(tensor: t.name, end: UInt64(t.offset + t.byteCount), dataSize: dataSize)
+        var tensors: [GGUFTensorInfo] = []
+        tensors.reserveCapacity(pending.count)
+        for t in pending {
+            guard t.offset <= UInt64(dataSize), t.size <= dataSize - Int(t.offset) else {
+                let (end, o) = t.offset.addingReportingOverflow(UInt64(t.size))
+                throw .tensorOutOfBounds(tensor: t.name, end: o ? .max : end, dataSize: dataSize)
+            }
+            tensors.append(GGUFTensorInfo(name: t.name, shape: t.shape, type: t.type, offset: Int(t.offset), byteCount: t.size))
         }
         let sorted = tensors.sorted { $0.offset < $1.offset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset && a.byteCount > 0 {
