@@ -76,9 +76,14 @@ final class TokenizerFixtureTests: XCTestCase {
         let text = try TokenizerTestSupport.text("perplexity/gpl3.txt")
         for model in [TokenizerTestSupport.smolLM2, TokenizerTestSupport.gemma3] {
             let tok = try TokenizerTestSupport.tokenizer(model)
-            let t0 = Date()
-            let ids = tok.encode(text, addSpecial: true, parseSpecial: false)
-            let dt = Date().timeIntervalSince(t0)
+            _ = tok.encode("warm up", addSpecial: true, parseSpecial: false)
+            var ids: [Int32] = []
+            var dt = Double.infinity
+            for _ in 0..<3 {
+                let t0 = Date()
+                ids = tok.encode(text, addSpecial: true, parseSpecial: false)
+                dt = min(dt, Date().timeIntervalSince(t0))
+            }
             print(String(format: "%@: gpl3.txt (%d bytes) -> %d tokens in %.1f ms, %d chunks of 256",
                          model, text.utf8.count, ids.count, dt * 1000, ids.count / 256))
             XCTAssertEqual(tok.decode(ids, removeSpecial: true), text)

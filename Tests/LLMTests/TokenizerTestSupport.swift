@@ -39,7 +39,12 @@ enum TokenizerTestSupport {
             print("SKIP: model \(path) not found")
             throw XCTSkip("model \(path) not found")
         }
-        let t = try Tokenizer(gguf: try GGUFFile(path: path))
+        let t0 = Date()
+        let gguf = try GGUFFile(path: path)
+        let t1 = Date()
+        let t = try Tokenizer(gguf: gguf)
+        print(String(format: "%@: GGUF open %.0f ms, tokenizer build %.0f ms (%d tokens)",
+                     file, t1.timeIntervalSince(t0) * 1000, Date().timeIntervalSince(t1) * 1000, t.count))
         cache[file] = t
         return t
     }
