@@ -10,17 +10,19 @@ public enum QuantISA: Int, Sendable, CaseIterable, Comparable, CustomStringConve
     case portable = 0
     /// AVX2 + FMA + F16C C kernels.
     case avx2 = 1
-    /// AVX-512 F/BW/VL (+VNNI when present) C kernels.
+    /// AVX-512 F/BW/VL/VNNI C kernels (VPDPBUSD dot products).
     case avx512 = 2
 
     /// The highest level this CPU can execute.
     public static let best: QuantISA = {
-        let f = qt_cpu_detect()
-        if f.avx512f != 0 && f.avx512bw != 0 && f.avx2 != 0 && f.fma != 0 && f.f16c != 0 && qt_cpu_has_avx512vl() != 0 {
-            return .avx512
-        }
-        if f.avx2 != 0 && f.fma != 0 && f.f16c != 0 { return .avx2 }
+        #if !arch(x86_64)
         return .portable
+        #else
+        let f = qt_cpu_detect()
+        let avx2 = f.avx != 0 && f.avx2 != 0 && f.fma != 0 && f.f16c != 0
+        if avx2 && f.avx512f != 0 && f.avx512bw != 0 && f.avx512vnni != 0 && qt_cpu_has_avx512vl() != 0 { return .avx512 }
+        return avx2 ? .avx2 : .portable
+        #endif
     }()
 
     /// Whether this CPU can run kernels of this level.

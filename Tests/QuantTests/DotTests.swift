@@ -150,10 +150,20 @@ final class DotTests: XCTestCase {
         }
     }
 
+    func testSIMDPathsAreSelected() {
+        print("QuantTests: best ISA on this CPU = \(QuantISA.best)")
+        for isa in QuantISA.allCases where isa.isAvailable {
+            XCTAssertEqual(QuantKernels.kernel(for: .q4_K, isa: isa)?.isa, isa)
+        }
+        #if arch(x86_64)
+        XCTAssertGreaterThan(QuantISA.best, .portable, "expected AVX2 or better on x86_64 test machines")
+        #endif
+    }
+
     func testRandomRows() {
         var g = SplitMix64(seed: 42)
-        for n in [256, 512, 1536] {
-            for type in Self.weightTypes {
+        for n in [96, 100, 256, 512, 1536] {   // 96: odd block count (unrolled loops' tails); 100: scalar tails
+            for type in Self.weightTypes where n % type.blockSize == 0 {
                 for r in 0..<3 {
                     let w = Self.gaussianRow(n, &g, scale: 0.05)
                     var x = Self.gaussianRow(n, &g, scale: 2)
