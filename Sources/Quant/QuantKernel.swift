@@ -56,13 +56,18 @@ public struct QuantKernel: Sendable {
     public let vecDot: VecDot
     /// The instruction-set level of `vecDot` / `fromFloat`.
     public let isa: QuantISA
+    /// Weights per block and bytes per block as summed from this implementation's block layout;
+    /// they must equal `type.blockSize` / `type.typeSize` (checked by the tests, like ggml's static_asserts).
+    public let layoutBlockSize: Int
+    public let layoutTypeSize: Int
 
     /// Bytes of a row of `count` elements (nil when `count` is not a whole number of blocks).
     public func rowBytes(_ count: Int) -> Int? { type.byteCount(elements: count) }
 
     func with(vecDot: VecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
         QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
-                    fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa)
+                    fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa,
+                    layoutBlockSize: layoutBlockSize, layoutTypeSize: layoutTypeSize)
     }
 }
 
@@ -97,7 +102,8 @@ public enum QuantKernels {
                                               fromFloat: QuantKernel.Quantize? = nil) -> QuantKernel {
         QuantKernel(type: F.type, vecDotType: vecDotType,
                     dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
-                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable)
+                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable,
+                    layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
     }
 
     static let portable: [GGMLType: QuantKernel] = {
