@@ -31,6 +31,12 @@ enum SIMDKernels {
         case .q8_0:
             if avx512 { return { qt_vec_dot_q8_0_q8_0_avx512(Int32($0), $1, $2) } }
             return { qt_vec_dot_q8_0_q8_0_avx2(Int32($0), $1, $2) }
+        case .q2_K:
+            if avx512 { return { qt_vec_dot_q2_K_q8_K_avx512(Int32($0), $1, $2) } }
+            return { qt_vec_dot_q2_K_q8_K_avx2(Int32($0), $1, $2) }
+        case .q3_K:
+            if avx512 { return { qt_vec_dot_q3_K_q8_K_avx512(Int32($0), $1, $2) } }
+            return { qt_vec_dot_q3_K_q8_K_avx2(Int32($0), $1, $2) }
         case .q4_K:
             if avx512 { return { qt_vec_dot_q4_K_q8_K_avx512(Int32($0), $1, $2) } }
             return { qt_vec_dot_q4_K_q8_K_avx2(Int32($0), $1, $2) }

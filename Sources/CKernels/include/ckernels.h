@@ -22,6 +22,8 @@ int qt_cpu_has_avx512vl(void);
     float qt_vec_dot_q5_0_q8_0_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q5_1_q8_1_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q8_0_q8_0_##S(int n, const void *x, const void *y); \
+    float qt_vec_dot_q2_K_q8_K_##S(int n, const void *x, const void *y); \
+    float qt_vec_dot_q3_K_q8_K_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q4_K_q8_K_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q5_K_q8_K_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q6_K_q8_K_##S(int n, const void *x, const void *y); \
