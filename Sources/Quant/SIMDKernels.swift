@@ -20,13 +20,13 @@ enum SIMDKernels {
             if avx512 { return { qt_vec_dot_q4_0_q8_0_avx512(Int32($0), $1, $2) } }
             return { qt_vec_dot_q4_0_q8_0_avx2(Int32($0), $1, $2) }
         case .q4_1:
-            if avx512 { return { qt_vec_dot_q4_1_q8_1_avx512(Int32($0), $1, $2) } }
+            if avx512 { return { qt_vec_dot_q4_1_q8_1_zmm(Int32($0), $1, $2) } }
             return { qt_vec_dot_q4_1_q8_1_avx2(Int32($0), $1, $2) }
         case .q5_0:
-            if avx512 { return { qt_vec_dot_q5_0_q8_0_avx512(Int32($0), $1, $2) } }
+            if avx512 { return { qt_vec_dot_q5_0_q8_0_zmm(Int32($0), $1, $2) } }
             return { qt_vec_dot_q5_0_q8_0_avx2(Int32($0), $1, $2) }
         case .q5_1:
-            if avx512 { return { qt_vec_dot_q5_1_q8_1_avx512(Int32($0), $1, $2) } }
+            if avx512 { return { qt_vec_dot_q5_1_q8_1_zmm(Int32($0), $1, $2) } }
             return { qt_vec_dot_q5_1_q8_1_avx2(Int32($0), $1, $2) }
         case .q8_0:
             if avx512 { return { qt_vec_dot_q8_0_q8_0_avx512(Int32($0), $1, $2) } }

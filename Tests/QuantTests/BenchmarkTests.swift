@@ -23,7 +23,7 @@ final class BenchmarkTests: XCTestCase {
                 var best = Double.infinity
                 var sink: Float = 0
                 w.withUnsafeBytes { wp in act.withUnsafeBytes { ap in
-                    for _ in 0..<5 {
+                    for _ in 0..<25 {
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         for r in 0..<rows { sink += k.vecDot(n, wp.baseAddress! + r * rowBytes, ap.baseAddress!) }
                         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(rows))
@@ -43,7 +43,7 @@ final class BenchmarkTests: XCTestCase {
                 var out = [UInt8](repeating: 0, count: k.rowBytes(n)!)
                 var best = Double.infinity
                 x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBytes { op in
-                    for _ in 0..<5 {
+                    for _ in 0..<25 {
                         let t0 = DispatchTime.now().uptimeNanoseconds
                         for _ in 0..<64 { k.fromFloat(xp.baseAddress!, op.baseAddress!, n) }
                         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 64)

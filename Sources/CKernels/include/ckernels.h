@@ -37,6 +37,10 @@ int qt_cpu_has_avx512vl(void);
 #if defined(__x86_64__)
 QT_DECLARE_KERNELS(avx2)
 QT_DECLARE_KERNELS(avx512)
+// 512-bit two-blocks-per-step variants (same CPU requirements as the avx512 set).
+float qt_vec_dot_q4_1_q8_1_zmm(int n, const void *x, const void *y);
+float qt_vec_dot_q5_0_q8_0_zmm(int n, const void *x, const void *y);
+float qt_vec_dot_q5_1_q8_1_zmm(int n, const void *x, const void *y);
 #endif
 
 #endif
