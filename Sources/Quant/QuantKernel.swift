@@ -64,6 +64,15 @@ public struct QuantKernel: Sendable {
     /// Bytes of a row of `count` elements (nil when `count` is not a whole number of blocks).
     public func rowBytes(_ count: Int) -> Int? { type.byteCount(elements: count) }
 
+    /// `out[r] = vecDot(count, weights + r * rowStride, activations)` for `rows` weight rows: one
+    /// matrix-vector product against one quantized activation row, allocation-free. (The single
+    /// entry point lets multi-row SIMD kernels replace the loop later without touching callers.)
+    @inline(__always)
+    public func dotRows(count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
+                        activations: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { out[r] = vecDot(count, weights + r * rowStride, activations) }
+    }
+
     func with(vecDot: VecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
         QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
                     fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa,
