@@ -90,14 +90,15 @@ enum Q2_K: BlockFormat {
             var summs: Int32 = 0
             for g in 0..<16 { summs &+= Int32(b[g] >> 4) * Q8_K.bsum(a, g) }
             var isum: Int32 = 0
-            for g in 0..<16 {
-                var s: Int32 = 0
-                for t in 0..<16 {
-                    let w = 16 * g + t
-                    let q = (b[16 + 32 * (w >> 7) + (w & 31)] >> UInt8(2 * ((w >> 5) & 3))) & 3
-                    s &+= Int32(q) * a.i8(4 + w)
+            for h in 0..<2 {
+                for k in 0..<4 {
+                    let qs = b + 16 + 32 * h, q8 = a + 4 + 128 * h + 32 * k
+                    let sh = UInt8(2 * k)
+                    var s0: Int32 = 0, s1: Int32 = 0
+                    for l in 0..<16 { s0 &+= Int32((qs[l] >> sh) & 3) * q8.i8(l) }
+                    for l in 16..<32 { s1 &+= Int32((qs[l] >> sh) & 3) * q8.i8(l) }
+                    isum &+= Int32(b[8 * h + 2 * k] & 0xF) * s0 + Int32(b[8 * h + 2 * k + 1] & 0xF) * s1
                 }
-                isum &+= Int32(b[g] & 0xF) * s
             }
             let da = Q8_K.d(a)
             let dall = da * b.f16(80), dmin = da * b.f16(82)

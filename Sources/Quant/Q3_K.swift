@@ -107,10 +107,15 @@ enum Q3_K: BlockFormat {
         for i in 0..<(n / 256) {
             let b = x + i * typeSize, a = y + i * Q8_K.typeSize
             var isum: Int32 = 0
-            for g in 0..<16 {
-                var s: Int32 = 0
-                for t in 0..<16 { s &+= quant(b, 16 * g + t) * a.i8(4 + 16 * g + t) }
-                isum &+= scale(b + 96, g) * s
+            for h in 0..<2 {
+                for k in 0..<4 {
+                    let qs = b + 32 + 32 * h, q8 = a + 4 + 128 * h + 32 * k
+                    let sh = UInt8(2 * k), hbit = UInt8(1 << (4 * h + k))
+                    var s0: Int32 = 0, s1: Int32 = 0
+                    for l in 0..<16 { s0 &+= (Int32((qs[l] >> sh) & 3) - (b[l] & hbit != 0 ? 0 : 4)) * q8.i8(l) }
+                    for l in 16..<32 { s1 &+= (Int32((qs[l] >> sh) & 3) - (b[l] & hbit != 0 ? 0 : 4)) * q8.i8(l) }
+                    isum &+= scale(b + 96, 8 * h + 2 * k) * s0 + scale(b + 96, 8 * h + 2 * k + 1) * s1
+                }
             }
             sumf += b.f16(108) * Q8_K.d(a) * Float(isum)
         }

@@ -88,10 +88,15 @@ enum Q6_K: BlockFormat {
         for i in 0..<(n / 256) {
             let b = x + i * typeSize, a = y + i * Q8_K.typeSize
             var isum: Int32 = 0
-            for g in 0..<16 {
-                var s: Int32 = 0
-                for t in 0..<16 { s &+= quant(b, 16 * g + t) * a.i8(4 + 16 * g + t) }
-                isum &+= b.i8(192 + g) * s
+            for h in 0..<2 {
+                for k in 0..<4 {
+                    let lo = b + 64 * h + 32 * (k & 1), hi = b + 128 + 32 * h, q8 = a + 4 + 128 * h + 32 * k
+                    let shLo = UInt8(4 * (k >> 1)), shHi = UInt8(2 * k)
+                    var s0: Int32 = 0, s1: Int32 = 0
+                    for l in 0..<16 { s0 &+= (Int32(((lo[l] >> shLo) & 0xF) | ((hi[l] >> shHi) & 3) << 4) - 32) * q8.i8(l) }
+                    for l in 16..<32 { s1 &+= (Int32(((lo[l] >> shLo) & 0xF) | ((hi[l] >> shHi) & 3) << 4) - 32) * q8.i8(l) }
+                    isum &+= b.i8(192 + 8 * h + 2 * k) * s0 + b.i8(192 + 8 * h + 2 * k + 1) * s1
+                }
             }
             sumf += b.f16(208) * Q8_K.d(a) * Float(isum)
         }

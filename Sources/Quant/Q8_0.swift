@@ -49,7 +49,7 @@ enum Q8_0: BlockFormat {
             let d = amax / 127
             let id: Float = amax != 0 ? 127 / amax : 0
             b.storeU16(floatToFP16(d), 0)
-            for j in 0..<32 { b[2 + j] = saturatingByte((x[j] * id).rounded(.toNearestOrEven)) }
+            for j in 0..<32 { b[2 + j] = saturatingByte(roundHalfEven(x[j] * id)) }
         }
     }
 
@@ -69,6 +69,13 @@ enum Q8_0: BlockFormat {
 
 /// x86 `maxps` semantics (second operand when either is NaN), as `_mm256_max_ps(acc, v)` gives.
 @inline(__always) func maxps(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
+
+/// Round half to even without a libcall (baseline x86_64 has no `roundss`): the 1.5*2^23 trick is
+/// exact for |v| < 2^22; larger values, infinities and NaN take the slow path.
+@inline(__always) func roundHalfEven(_ v: Float) -> Float {
+    if abs(v) < 4194304 { return (v + 12582912.0) - 12582912.0 }
+    return v.rounded(.toNearestOrEven)
+}
 
 /// `_mm256_cvtps_epi32` then `packs` to int8: an already-rounded float to a saturated byte.
 @inline(__always) func saturatingByte(_ f: Float) -> UInt8 {

@@ -52,7 +52,7 @@ enum Q8_1: BlockFormat {
             b.storeU16(floatToFP16(d), 0)
             var sum: Int32 = 0
             for j in 0..<32 {
-                let r = (x[j] * id).rounded(.toNearestOrEven)
+                let r = roundHalfEven(x[j] * id)
                 sum &+= truncToInt32(r)
                 b[4 + j] = saturatingByte(r)
             }

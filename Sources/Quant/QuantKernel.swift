@@ -10,17 +10,19 @@ public enum QuantISA: Int, Sendable, CaseIterable, Comparable, CustomStringConve
     case portable = 0
     /// AVX2 + FMA + F16C C kernels.
     case avx2 = 1
-    /// AVX-512 F/BW/VL (+VNNI when present) C kernels.
+    /// AVX-512 F/BW/VL/VNNI C kernels (VPDPBUSD dot products).
     case avx512 = 2
 
     /// The highest level this CPU can execute.
     public static let best: QuantISA = {
-        let f = qt_cpu_detect()
-        if f.avx512f != 0 && f.avx512bw != 0 && f.avx2 != 0 && f.fma != 0 && f.f16c != 0 && qt_cpu_has_avx512vl() != 0 {
-            return .avx512
-        }
-        if f.avx2 != 0 && f.fma != 0 && f.f16c != 0 { return .avx2 }
+        #if !arch(x86_64)
         return .portable
+        #else
+        let f = qt_cpu_detect()
+        let avx2 = f.avx != 0 && f.avx2 != 0 && f.fma != 0 && f.f16c != 0
+        if avx2 && f.avx512f != 0 && f.avx512bw != 0 && f.avx512vnni != 0 && qt_cpu_has_avx512vl() != 0 { return .avx512 }
+        return avx2 ? .avx2 : .portable
+        #endif
     }()
 
     /// Whether this CPU can run kernels of this level.
@@ -54,13 +56,27 @@ public struct QuantKernel: Sendable {
     public let vecDot: VecDot
     /// The instruction-set level of `vecDot` / `fromFloat`.
     public let isa: QuantISA
+    /// Weights per block and bytes per block as summed from this implementation's block layout;
+    /// they must equal `type.blockSize` / `type.typeSize` (checked by the tests, like ggml's static_asserts).
+    public let layoutBlockSize: Int
+    public let layoutTypeSize: Int
 
     /// Bytes of a row of `count` elements (nil when `count` is not a whole number of blocks).
     public func rowBytes(_ count: Int) -> Int? { type.byteCount(elements: count) }
 
+    /// `out[r] = vecDot(count, weights + r * rowStride, activations)` for `rows` weight rows: one
+    /// matrix-vector product against one quantized activation row, allocation-free. (The single
+    /// entry point lets multi-row SIMD kernels replace the loop later without touching callers.)
+    @inline(__always)
+    public func dotRows(count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
+                        activations: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { out[r] = vecDot(count, weights + r * rowStride, activations) }
+    }
+
     func with(vecDot: VecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
         QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
-                    fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa)
+                    fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa,
+                    layoutBlockSize: layoutBlockSize, layoutTypeSize: layoutTypeSize)
     }
 }
 
@@ -95,7 +111,8 @@ public enum QuantKernels {
                                               fromFloat: QuantKernel.Quantize? = nil) -> QuantKernel {
         QuantKernel(type: F.type, vecDotType: vecDotType,
                     dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
-                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable)
+                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable,
+                    layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
     }
 
     static let portable: [GGMLType: QuantKernel] = {
