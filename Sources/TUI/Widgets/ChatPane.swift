@@ -34,7 +34,7 @@ public struct ReplyFooter: Equatable, Sendable {
     }
 
     public var text: String {
-        var parts = [level, "\(tokens) tokens", Format.rate(tokensPerSecond) + " tok/s"]
+        var parts = [level, tokens == 1 ? "1 token" : "\(tokens) tokens", Format.rate(tokensPerSecond) + " tok/s"]
         if let perplexity { parts.append("ppl " + Format.fixed(perplexity, 2)) }
         if stopped { parts.append("stopped") }
         return parts.joined(separator: " · ")
