@@ -33,7 +33,7 @@ public enum ColorRole: String, CaseIterable, Hashable, Sendable {
         case .text: return "ordinary text in the chat pane and panels"
         case .background: return "screen background"
         case .muted: return "secondary text: reply footers, hints, empty placeholders"
-        case .accent: return "highlights: numbers in the stats panel, the cursor row marker"
+        case .accent: return "highlights: numbers in the stats panel, the prompt"
         case .border: return "panel borders and separators"
         case .title: return "panel titles"
         case .user: return "the 'you' label before a user message"
