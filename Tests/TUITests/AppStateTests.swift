@@ -242,15 +242,6 @@ final class AppStateTests: XCTestCase {
 }
 
 final class AppControllerTests: XCTestCase {
-    func waitUntil(_ c: AppController, timeout: Double = 5, _ done: (AppState) -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while !done(c.state) {
-            c.pump()
-            if Date() > deadline { XCTFail("timed out"); return }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-    }
-
     func testStreamsAReplyFromTheFakeBackend() async throws {
         let backend = FakeBackend()
         let c = AppController(state: AppState(width: 100, height: 24), backend: backend)

@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import TUI
 
 /// A backend that streams canned tokens, for tests: no engine, no model.
@@ -49,4 +50,15 @@ final class FakeBackend: ChatBackend, @unchecked Sendable {
 
     var isStopped: Bool { lock.withLock { stopped } }
     func stop() async { lock.withLock { stopped = true } }
+}
+
+/// Pumps the controller until `done` holds (or fails the test after `timeout` seconds).
+func waitUntil(_ c: AppController, timeout: Double = 5, file: StaticString = #filePath, line: UInt = #line,
+               _ done: (AppState) -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !done(c.state) {
+        c.pump()
+        if Date() > deadline { XCTFail("timed out", file: file, line: line); return }
+        try await Task.sleep(for: .milliseconds(2))
+    }
 }

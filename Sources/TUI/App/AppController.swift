@@ -7,14 +7,17 @@ import Foundation
 public final class AppController {
     public private(set) var state: AppState
     let backend: any ChatBackend
+    let recorder: ChatRecorder?
     /// Where tasks leave actions for the loop. `onPost` can wake the loop.
     public let inbox = Inbox()
     private var generation: Task<Void, Never>?
     private var loader: Task<Void, Never>?
 
-    public init(state: AppState, backend: any ChatBackend) {
+    /// - Parameter store: where chats are kept; nil keeps nothing.
+    public init(state: AppState, backend: any ChatBackend, store: ChatStore? = nil) {
         self.state = state
         self.backend = backend
+        self.recorder = store.map { ChatRecorder(store: $0) }
     }
 
     /// A key from the terminal.
@@ -37,12 +40,15 @@ public final class AppController {
     /// Stops work in progress (on quit).
     public func shutdown() {
         generation?.cancel(); loader?.cancel()
+        recorder?.abandon()
     }
 
     // MARK: - Effects
 
     private func perform(_ effects: [Effect], after action: Action?) {
+        if let action, let recorder { recorder.observe(action, state: state) }
         for e in effects { perform(e) }
+        if let message = recorder?.takeError() { inbox.post(.storeFailed(message)) }
     }
 
     private func perform(_ e: Effect) {
@@ -50,6 +56,7 @@ public final class AppController {
         let backend = self.backend
         switch e {
         case .generate(let request):
+            recorder?.beginReply(request: request, state: &state)
             generation?.cancel()
             let stream = backend.generate(request)
             generation = Task {
@@ -65,8 +72,16 @@ public final class AppController {
             }
         case .listModels:
             Task { inbox.post(.modelsListed(await backend.models())) }
-        case .listChats, .openChat, .deleteChat, .newChat, .dropLastReply, .settingsChanged:
-            break   // the chat store joins in the next step
+        case .listChats:
+            if let recorder { inbox.post(.chatsListed(recorder.listChats())) }
+        case .openChat(let id):
+            if let recorder, let messages = recorder.open(id) { inbox.post(.chatOpened(id: id, messages: messages)) }
+        case .deleteChat(let id):
+            recorder?.delete(id)
+        case .dropLastReply:
+            recorder?.dropLastReply(chat: state.chatID)
+        case .newChat, .settingsChanged:
+            break
         case .quit:
             shutdown()
         }

@@ -74,6 +74,9 @@ public struct AppState: Sendable {
             resetChatPerplexity()
             mode = .chat
             return []
+        case .storeFailed(let message):
+            setStatus(message, .error)
+            return []
         case .modelsListed(let rows):
             picker.rows = rows
             if let m = model { picker.select(id: m.row.id) }

@@ -40,4 +40,6 @@ public enum Action: Equatable, Sendable {
     case chatOpened(id: Int64, messages: [ChatMessage])
     /// The models the picker offers.
     case modelsListed([ModelRow])
+    /// The chat history could not be read or written; shown, not fatal.
+    case storeFailed(String)
 }
