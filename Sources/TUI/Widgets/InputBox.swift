@@ -38,6 +38,12 @@ public struct InputBox: Equatable, Sendable {
         goalColumn = nil
         for c in s {
             if c == "\n" || c == "\r\n" || c == "\r" { newline(); continue }
+            // A combining mark, ZWJ piece or flag half typed on its own joins the cluster
+            // before it, as it would in a string.
+            if col > 0 {
+                let joined = String(lines[row][col - 1]) + String(c)
+                if joined.count == 1 { lines[row][col - 1] = Character(joined); continue }
+            }
             lines[row].insert(c, at: col)
             col += 1
         }
