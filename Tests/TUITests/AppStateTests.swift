@@ -273,3 +273,27 @@ final class AppControllerTests: XCTestCase {
         XCTAssertLessThan(c.state.chat.messages.last!.footer!.tokens, 500)
     }
 }
+
+final class HelpScrollTests: XCTestCase {
+    func testHelpScrollsOnTheSmallestScreen() {
+        var s = AppState(width: 60, height: 16)
+        _ = s.handle(.function(1))
+        var text = s.render().text()
+        XCTAssertTrue(text.contains("send the message"))
+        XCTAssertTrue(text.contains("↑↓ scroll · Esc closes"))
+        XCTAssertFalse(text.contains("Ctrl-Q"))
+        for _ in 0 ..< 30 { _ = s.handle(.down) }
+        text = s.render().text()
+        XCTAssertTrue(text.contains("Ctrl-Q"))
+        XCTAssertFalse(text.contains("send the message"))
+        _ = s.handle(.escape)
+        XCTAssertEqual(s.mode, .chat)
+    }
+
+    func testHelpFitsOnATallScreen() {
+        var s = AppState(width: 100, height: 30)
+        _ = s.handle(.function(1))
+        let text = s.render().text()
+        XCTAssertTrue(text.contains("send the message") && text.contains("Ctrl-Q") && text.contains("Esc or F1 closes"))
+    }
+}

@@ -223,3 +223,15 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(g.text(), "\n\n           terminal too small\n        (need 60x16, have 40x6)\n\n")
     }
 }
+
+final class SettingsCompactTests: XCTestCase {
+    func testEveryFieldShowsOnTheSmallestScreen() {
+        var s = AppState(width: 60, height: 16)
+        _ = s.handle(.function(5))
+        for _ in 0 ..< 7 { _ = s.handle(.tab) }
+        let lines = s.render().lines()
+        XCTAssertTrue(lines.contains { $0.contains("▸ context length  4096") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("  system prompt") })
+        XCTAssertTrue(lines.contains { $0.contains("128 to 131072") })
+    }
+}

@@ -18,10 +18,10 @@ extension AppState {
         StatusLine(keys: statusKeys, message: statusMessage?.0, tone: statusMessage?.1 ?? .normal)
             .render(into: &grid, area: l.status)
 
-        let overlay = Rect(x: 2, y: 1, width: width - 4, height: height - 3)
+        let overlay = overlayArea
         switch mode {
         case .chat: break
-        case .help: HelpOverlay(entries: KeyMap.help).render(into: &grid, area: overlay)
+        case .help: HelpOverlay(entries: KeyMap.help, offset: helpOffset).render(into: &grid, area: overlay)
         case .modelPicker: picker.render(into: &grid, area: overlay)
         case .quantLevel: quantPicker.render(into: &grid, area: Frame.centered(in: overlay, width: overlay.width, height: 12))
         case .settings: settingsForm?.render(into: &grid, area: overlay)
@@ -30,6 +30,9 @@ extension AppState {
         if mode == .help { grid.cursor = nil }
         return grid
     }
+
+    /// Where overlays (help, pickers, forms) go: the screen less a margin and the status line.
+    var overlayArea: Rect { Rect(x: 2, y: 1, width: width - 4, height: height - 2) }
 
     var statusMessage: (String, StatusLine.Tone)? {
         if let status { return (status.message, status.tone) }

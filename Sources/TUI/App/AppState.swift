@@ -22,6 +22,8 @@ public struct AppState: Sendable {
     public var pasting = false
     public var status: (message: String, tone: StatusLine.Tone)?
     public var shouldQuit = false
+    /// Help entries scrolled past, on short screens.
+    public var helpOffset = 0
     /// The stored chat on screen, once it has been saved.
     public var chatID: Int64?
 
@@ -86,7 +88,13 @@ public struct AppState: Sendable {
         switch mode {
         case .chat: return reduceChat(action)
         case .help:
-            if action == .close || action == .toggleHelp { mode = .chat }
+            switch action {
+            case .close, .toggleHelp: mode = .chat
+            case .cursorUp, .scroll(.pageUp), .scroll(.wheelUp): helpOffset = max(0, helpOffset - 1)
+            case .cursorDown, .scroll(.pageDown), .scroll(.wheelDown):
+                helpOffset = min(helpOffset + 1, max(0, KeyMap.help.count - HelpOverlay.visibleRows(in: overlayArea)))
+            default: break
+            }
             return []
         case .modelPicker, .quantLevel: return reducePicker(action)
         case .settings: return reduceSettings(action)
@@ -118,7 +126,7 @@ public struct AppState: Sendable {
             chat.clear(); chatID = nil; resetChatPerplexity()
             setStatus("new chat", .normal)
             return [.newChat]
-        case .toggleHelp: mode = .help
+        case .toggleHelp: mode = .help; helpOffset = 0
         case .openModelPicker: mode = .modelPicker; return [.listModels]
         case .openQuantLevel:
             guard let m = model else { setStatus("no model loaded (F2 picks one)", .warning); return [] }

@@ -30,6 +30,10 @@ public enum KeyMap {
         case .help:
             switch key {
             case .escape, .function(1), .character("?"), .character("q"): return .close
+            case .up: return .cursorUp
+            case .down: return .cursorDown
+            case .pageUp, .wheelUp: return .scroll(.pageUp)
+            case .pageDown, .wheelDown: return .scroll(.pageDown)
             default: return nil
             }
         case .modelPicker, .quantLevel, .chatList:
@@ -101,18 +105,19 @@ public enum KeyMap {
         ("Enter", "send the message"),
         ("Alt-Enter, Ctrl-J", "new line in the message"),
         ("←→↑↓ Home End", "move in the message"),
-        ("↑ / ↓ (first/last line)", "recall earlier messages"),
+        ("↑↓ first/last line", "recall earlier messages"),
         ("PgUp PgDn, wheel", "scroll the chat"),
-        ("Home End (empty input)", "top / bottom of the chat"),
+        ("Home End, no input", "top / bottom of the chat"),
         ("Esc", "stop the reply; close a window"),
         ("Ctrl-R", "regenerate the last reply"),
         ("Ctrl-N", "new chat"),
         ("Ctrl-O", "chat list (Del deletes)"),
-        ("F1, ? (empty input)", "this help"),
+        ("F1, ? (no input)", "this help"),
         ("F2", "model picker (type to filter)"),
         ("F3", "quantization level"),
         ("F4", "compare levels"),
         ("F5", "settings"),
+        ("Ctrl-Z", "suspend (fg resumes)"),
         ("Ctrl-Q", "quit"),
     ]
 }

@@ -218,6 +218,12 @@ public final class Terminal {
         }
     }
 
+    /// Ctrl-Z: restore the terminal and stop (the SIGTSTP handler); `fg` resumes here and
+    /// the next draw repaints.
+    public func suspend() {
+        kill(getpid(), SIGTSTP)
+    }
+
     // MARK: - Running the app
 
     /// Runs the controller until it quits: keys in, backend events pumped, the screen
@@ -231,10 +237,15 @@ public final class Terminal {
         while !controller.state.shouldQuit {
             var dirty = false
             if let k = readKey(timeoutMs: 50) {
-                controller.handle(k)
                 dirty = true
+                // Raw mode delivers Ctrl-Z as a key; suspending is the terminal's business.
+                if k == .ctrl("z") { suspend(); continue }
+                controller.handle(k)
                 // Take everything already typed or pasted before drawing.
-                while let more = readKey(timeoutMs: 0) { controller.handle(more) }
+                while let more = readKey(timeoutMs: 0) {
+                    if more == .ctrl("z") { suspend(); break }
+                    controller.handle(more)
+                }
             }
             if controller.pump() { dirty = true }
             if Terminal.resumed != 0 { dirty = true }

@@ -121,9 +121,12 @@ public struct SettingsForm: Equatable, Sendable {
         Frame.draw(into: &grid, area: box, title: "Settings (F5)")
         let inner = box.inset(1)
         let labelWidth = 18
+        // Short screens: one row per field, the focused field's note above the key hints.
+        let compact = inner.height < Field.allCases.count * 2 + 1
+        let step = compact ? 1 : 2
         var y = inner.y
         for f in Field.allCases {
-            guard y + 1 < inner.maxY else { break }
+            guard y + step - 1 < inner.maxY - (compact ? 2 : 0) else { break }
             let focused = f == focus
             let labelStyle = errors[f] != nil ? Style(fg: .error, .bold) : Style(fg: focused ? .accent : .muted)
             grid.put((focused ? "▸ " : "  ") + f.label, x: inner.x, y: y, style: labelStyle, clip: inner)
@@ -136,8 +139,14 @@ public struct SettingsForm: Equatable, Sendable {
             let end = grid.put(shown, x: field.x, y: y, style: fieldStyle, clip: field)
             if focused { grid.cursor = (end, y) }
             let note = errors[f] ?? (focused ? f.hint : "")
-            grid.put(note, x: field.x, y: y + 1, style: Style(fg: errors[f] != nil ? .error : .muted), clip: inner)
-            y += 2
+            if !compact {
+                grid.put(note, x: field.x, y: y + 1, style: Style(fg: errors[f] != nil ? .error : .muted), clip: inner)
+            } else if focused {
+                let first = Field.allCases.first(where: { errors[$0] != nil })
+                let shown = first.map { "\($0.label): \(errors[$0]!)" } ?? note
+                grid.put(shown, x: inner.x, y: inner.maxY - 2, style: Style(fg: first != nil ? .error : .muted), clip: inner)
+            }
+            y += step
         }
         grid.put("Tab/↑↓ move · Enter apply · Esc cancel", x: inner.x, y: inner.maxY - 1, style: Style(fg: .muted), clip: inner)
     }
