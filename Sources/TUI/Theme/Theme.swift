@@ -16,11 +16,11 @@ public struct Theme: Equatable, Sendable {
     public subscript(role: ColorRole) -> TerminalColor { colors[role] ?? .terminalDefault }
 
     /// The colour indices and attributes for a style (see `TerminalColor.index(for:)`).
-    /// Without colour, roles that only show as a background (selection, status line,
-    /// filled bars) are drawn in reverse video so they stay visible.
+    /// Without colour, roles that only show as a background (selection, status line) are
+    /// drawn in reverse video so they stay visible; bars stay readable as █ and ░.
     public func resolve(_ style: Style, mode: ColorMode) -> (fg: Int, bg: Int, attributes: TextAttributes) {
         var attrs = style.attributes
-        if mode == .none, Self.reverseWithoutColor.contains(style.bg) || style.fg == .barFilled { attrs.insert(.reverse) }
+        if mode == .none, Self.reverseWithoutColor.contains(style.bg) { attrs.insert(.reverse) }
         return (self[style.fg].index(for: mode), self[style.bg].index(for: mode), attrs)
     }
 
