@@ -1,44 +1,6 @@
 import Foundation
 import GRDB
 
-/// A message as stored: the chat pane's view plus what the footer needs.
-public struct StoredMessage: Equatable, Sendable {
-    public var id: Int64?
-    public var role: ChatMessage.Role
-    public var content: String
-    public var level: String?
-    public var tokens: Int?
-    public var tokensPerSecond: Double?
-    public var perplexity: Double?
-    public var stopped = false
-    /// False while a reply is still being written (and forever if the app died mid-reply).
-    public var complete = true
-    public var created: Date
-
-    public init(id: Int64? = nil, role: ChatMessage.Role, content: String, level: String? = nil, tokens: Int? = nil,
-                tokensPerSecond: Double? = nil, perplexity: Double? = nil, stopped: Bool = false,
-                complete: Bool = true, created: Date = Date()) {
-        self.id = id; self.role = role; self.content = content; self.level = level; self.tokens = tokens
-        self.tokensPerSecond = tokensPerSecond; self.perplexity = perplexity; self.stopped = stopped
-        self.complete = complete; self.created = created
-    }
-
-    /// How the chat pane shows it.
-    public var chatMessage: ChatMessage {
-        var footer: ReplyFooter?
-        if role == .assistant, let level, let tokens, let tokensPerSecond {
-            footer = ReplyFooter(level: level, tokens: tokens, tokensPerSecond: tokensPerSecond,
-                                 perplexity: perplexity, stopped: stopped)
-        }
-        var text = content
-        if !complete {
-            while text.last?.isWhitespace == true { text.removeLast() }
-            text += (text.isEmpty ? "" : " ") + "[reply interrupted]"
-        }
-        return ChatMessage(role: role, text: text, footer: footer)
-    }
-}
-
 /// Chat history in SQLite (WAL mode) under a folder: `history.sqlite`.
 ///
 /// Every call is its own transaction, so a process killed at any point leaves the file
@@ -171,51 +133,5 @@ public final class ChatStore: Sendable {
     /// Deletes one message.
     public func deleteMessage(_ id: Int64) throws {
         try db.write { db in try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id]) }
-    }
-}
-
-/// Writes a streaming reply to the store: the message is created at once (incomplete) and
-/// rewritten every `everyTokens` tokens or `everySeconds` seconds, whichever comes first,
-/// so a killed process loses at most the tail of that reply.
-public struct ReplyWriter {
-    public let store: ChatStore
-    public private(set) var message: StoredMessage
-    public let everyTokens: Int
-    public let everySeconds: Double
-    private let clock: @Sendable () -> Double
-    private var pendingTokens = 0
-    private var lastFlush: Double
-
-    public init(store: ChatStore, chat: Int64, level: String?, everyTokens: Int = 16, everySeconds: Double = 1,
-                clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) throws {
-        self.store = store; self.everyTokens = everyTokens; self.everySeconds = everySeconds; self.clock = clock
-        message = StoredMessage(role: .assistant, content: "", level: level, complete: false)
-        message.id = try store.append(message, to: chat)
-        lastFlush = clock()
-    }
-
-    /// Adds a piece of the reply; writes when a flush is due.
-    public mutating func append(_ text: String) throws {
-        message.content += text
-        pendingTokens += 1
-        if pendingTokens >= everyTokens || clock() - lastFlush >= everySeconds { try flush() }
-    }
-
-    /// Writes what has arrived so far.
-    public mutating func flush() throws {
-        try store.update(message)
-        pendingTokens = 0
-        lastFlush = clock()
-    }
-
-    /// Writes the whole reply with its footer and marks it complete.
-    public mutating func finish(footer: ReplyFooter?, text: String? = nil) throws {
-        if let text { message.content = text }
-        if let f = footer {
-            message.level = f.level; message.tokens = f.tokens; message.tokensPerSecond = f.tokensPerSecond
-            message.perplexity = f.perplexity; message.stopped = f.stopped
-        }
-        message.complete = true
-        try flush()
     }
 }
