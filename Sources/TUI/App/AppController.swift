@@ -1,0 +1,110 @@
+import Foundation
+
+/// Runs the app: owns the state, performs effects on the backend (and the store), and
+/// brings backend events back as actions. Not thread-safe by design: one loop (the
+/// terminal's, or a test's) calls `handle`, `pump` and `render`; backend streams run in
+/// tasks that only post to the `Inbox`.
+public final class AppController {
+    public private(set) var state: AppState
+    let backend: any ChatBackend
+    let recorder: ChatRecorder?
+    /// Where tasks leave actions for the loop. `onPost` can wake the loop.
+    public let inbox = Inbox()
+    private var generation: Task<Void, Never>?
+    private var loader: Task<Void, Never>?
+
+    /// - Parameter store: where chats are kept; nil keeps nothing.
+    public init(state: AppState, backend: any ChatBackend, store: ChatStore? = nil) {
+        self.state = state
+        self.backend = backend
+        self.recorder = store.map { ChatRecorder(store: $0) }
+    }
+
+    /// A key from the terminal.
+    public func handle(_ key: KeyEvent) { perform(state.handle(key), after: nil) }
+
+    /// Applies an action and performs its effects.
+    public func dispatch(_ action: Action) { perform(state.reduce(action), after: action) }
+
+    /// Applies every action posted since the last call; true when something changed.
+    @discardableResult
+    public func pump() -> Bool {
+        let actions = inbox.drain()
+        for a in actions { dispatch(a) }
+        return !actions.isEmpty
+    }
+
+    /// The screen now.
+    public func render() -> CellGrid { state.render() }
+
+    /// Stops work in progress (on quit).
+    public func shutdown() {
+        generation?.cancel(); loader?.cancel()
+        recorder?.abandon()
+    }
+
+    // MARK: - Effects
+
+    private func perform(_ effects: [Effect], after action: Action?) {
+        if let action, let recorder { recorder.observe(action, state: state) }
+        for e in effects { perform(e) }
+        if let message = recorder?.takeError() { inbox.post(.storeFailed(message)) }
+    }
+
+    private func perform(_ e: Effect) {
+        let inbox = self.inbox
+        let backend = self.backend
+        switch e {
+        case .generate(let request):
+            recorder?.beginReply(request: request, state: &state)
+            generation?.cancel()
+            let stream = backend.generate(request)
+            generation = Task {
+                for await ev in stream { inbox.post(.backend(ev)) }
+            }
+        case .stop:
+            Task { await backend.stop() }
+        case .load(let row):
+            loader?.cancel()
+            let stream = backend.load(row)
+            loader = Task {
+                for await ev in stream { inbox.post(.backend(ev)) }
+            }
+        case .listModels:
+            Task { inbox.post(.modelsListed(await backend.models())) }
+        case .listChats:
+            if let recorder { inbox.post(.chatsListed(recorder.listChats())) }
+        case .openChat(let id):
+            if let recorder, let messages = recorder.open(id) { inbox.post(.chatOpened(id: id, messages: messages)) }
+        case .deleteChat(let id):
+            recorder?.delete(id)
+        case .dropLastReply:
+            recorder?.dropLastReply(chat: state.chatID)
+        case .newChat, .settingsChanged:
+            break
+        case .quit:
+            shutdown()
+        }
+    }
+}
+
+/// A thread-safe mailbox of actions from background tasks to the UI loop.
+public final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Action] = []
+    /// Called (on the posting thread) after each post; the terminal uses it to wake up.
+    public var onPost: (@Sendable () -> Void)? {
+        get { lock.withLock { _onPost } }
+        set { lock.withLock { _onPost = newValue } }
+    }
+    private var _onPost: (@Sendable () -> Void)?
+
+    public func post(_ a: Action) {
+        let wake = lock.withLock { items.append(a); return _onPost }
+        wake?()
+    }
+
+    public func drain() -> [Action] {
+        lock.withLock { defer { items = [] }; return items }
+    }
+}

@@ -1,0 +1,57 @@
+/// Drawing the whole screen from the state.
+extension AppState {
+    /// The screen as a grid: layout, widgets, then the overlay of the current mode.
+    public func render() -> CellGrid {
+        var grid = CellGrid(width: width, height: height)
+        let l = layout
+        guard l.kind != .tooSmall else { Layout.renderTooSmall(into: &grid); return grid }
+
+        chat.render(into: &grid, area: l.chat)
+        grid.put(String(repeating: "─", count: l.separator.width), x: l.separator.x, y: l.separator.y, style: Style(fg: .border))
+        if l.kind == .wide {
+            StatsPanel(stats).renderColumn(into: &grid, area: l.stats)
+        } else {
+            StatsPanel(stats).renderBar(into: &grid, area: l.stats)
+        }
+        input.render(into: &grid, area: l.input, focused: mode == .chat,
+                     placeholder: model == nil ? "F2 picks a model" : "Message · Enter sends · Alt-Enter new line")
+        StatusLine(keys: statusKeys, message: statusMessage?.0, tone: statusMessage?.1 ?? .normal)
+            .render(into: &grid, area: l.status)
+
+        let overlay = overlayArea
+        switch mode {
+        case .chat: break
+        case .help: HelpOverlay(entries: KeyMap.help, offset: helpOffset).render(into: &grid, area: overlay)
+        case .modelPicker: picker.render(into: &grid, area: overlay)
+        case .quantLevel: quantPicker.render(into: &grid, area: Frame.centered(in: overlay, width: overlay.width, height: 12))
+        case .settings: settingsForm?.render(into: &grid, area: overlay)
+        case .chatList: chatList.render(into: &grid, area: overlay)
+        }
+        if mode == .help { grid.cursor = nil }
+        return grid
+    }
+
+    /// Where overlays (help, pickers, forms) go: the screen less a margin and the status line.
+    var overlayArea: Rect { Rect(x: 2, y: 1, width: width - 4, height: height - 2) }
+
+    var statusMessage: (String, StatusLine.Tone)? {
+        if let status { return (status.message, status.tone) }
+        if isGenerating { return ("generating…", .normal) }
+        if let loading { return ("loading \(loading.name)…", .normal) }
+        return nil
+    }
+
+    var statusKeys: [(key: String, label: String)] {
+        switch mode {
+        case .chat:
+            var k: [(key: String, label: String)] = [("Enter", "send")]
+            if isGenerating { k.append(("Esc", "stop")) }
+            k += [("F1", "help"), ("F2", "model"), ("F3", "level"), ("F5", "settings"), ("^O", "chats"), ("^N", "new"), ("^Q", "quit")]
+            return k
+        case .help: return [("Esc", "close")]
+        case .modelPicker, .quantLevel: return [("↑↓", "select"), ("Enter", "load"), ("Esc", "close")]
+        case .settings: return [("Tab", "next"), ("Enter", "apply"), ("Esc", "cancel")]
+        case .chatList: return [("↑↓", "select"), ("Enter", "open"), ("Del", "delete"), ("Esc", "close")]
+        }
+    }
+}

@@ -1,0 +1,339 @@
+import Foundation
+
+/// Everything the screen shows, and how actions change it. No terminal, no engine: keys
+/// and backend events go in through `reduce`, effects come out, `render` draws a grid.
+public struct AppState: Sendable {
+    public var width: Int
+    public var height: Int
+    public var mode: Mode = .chat
+    public var chat = ChatPane()
+    public var input = InputBox()
+    public var stats = StatsSnapshot()
+    public var picker = ModelPicker(rows: [])
+    public var quantPicker = ModelPicker(rows: [])
+    public var chatList = ChatList()
+    public var settings: ChatSettings
+    public var settingsForm: SettingsForm?
+    public var model: LoadedModel?
+    /// The model being loaded, while it loads.
+    public var loading: ModelRow?
+    public var isGenerating = false
+    /// Inside a bracketed paste: Enter inserts a newline.
+    public var pasting = false
+    public var status: (message: String, tone: StatusLine.Tone)?
+    public var shouldQuit = false
+    /// Help entries scrolled past, on short screens.
+    public var helpOffset = 0
+    /// The stored chat on screen, once it has been saved.
+    public var chatID: Int64?
+
+    /// Log-probabilities of this reply's tokens, and running sums over the chat, for
+    /// perplexity = exp(-mean log p).
+    private var replyLogProbSum = 0.0
+    private var replyLogProbCount = 0
+    private var chatLogProbSum = 0.0
+    private var chatLogProbCount = 0
+    private var replyTokens = 0
+    /// (tokens, seconds) of recent replies, for the rolling speed.
+    private var recentReplies: [(tokens: Int, seconds: Double)] = []
+    static let rollingWindow = 5
+
+    public init(width: Int, height: Int, settings: ChatSettings = ChatSettings(), history: [String] = []) {
+        self.width = width; self.height = height; self.settings = settings
+        input = InputBox(history: history)
+        stats.contextSize = settings.contextLength
+    }
+
+    public var layout: Layout { Layout(width: width, height: height, inputRows: input.preferredRows(width: width)) }
+
+    /// Maps a key through the key map and applies it.
+    public mutating func handle(_ key: KeyEvent) -> [Effect] {
+        guard let a = KeyMap.action(for: key, mode: mode, inputEmpty: input.isEmpty, pasting: pasting) else { return [] }
+        if case .resize = a {} else { status = nil }   // a message lasts until the next key
+        return reduce(a)
+    }
+
+    // MARK: - Reduce
+
+    /// Applies one action; returns the work to do outside.
+    public mutating func reduce(_ action: Action) -> [Effect] {
+        switch action {
+        case .resize(let w, let h):
+            width = w; height = h
+            return []
+        case .quit:
+            shouldQuit = true
+            return isGenerating ? [.stop, .quit] : [.quit]
+        case .pasteBegin: pasting = true; return []
+        case .pasteEnd: pasting = false; return []
+        case .backend(let e): return receive(e)
+        case .chatsListed(let chats):
+            chatList = ChatList(chats: chats)
+            return []
+        case .chatOpened(let id, let messages):
+            chatID = id
+            chat = ChatPane(messages: messages)
+            resetChatPerplexity()
+            mode = .chat
+            return []
+        case .storeFailed(let message):
+            setStatus(message, .error)
+            return []
+        case .modelsListed(let rows):
+            picker.rows = rows
+            if let m = model { picker.select(id: m.row.id) }
+            return []
+        default: break
+        }
+        switch mode {
+        case .chat: return reduceChat(action)
+        case .help:
+            switch action {
+            case .close, .toggleHelp: mode = .chat
+            case .cursorUp, .scroll(.pageUp), .scroll(.wheelUp): helpOffset = max(0, helpOffset - 1)
+            case .cursorDown, .scroll(.pageDown), .scroll(.wheelDown):
+                helpOffset = min(helpOffset + 1, max(0, KeyMap.help.count - HelpOverlay.visibleRows(in: overlayArea)))
+            default: break
+            }
+            return []
+        case .modelPicker, .quantLevel: return reducePicker(action)
+        case .settings: return reduceSettings(action)
+        case .chatList: return reduceChatList(action)
+        }
+    }
+
+    private var chatWidth: Int { layout.chat.width }
+    private var chatHeight: Int { layout.chat.height }
+
+    private mutating func reduceChat(_ action: Action) -> [Effect] {
+        switch action {
+        case .insert(let s): input.insert(s)
+        case .newline: input.newline()
+        case .backspace: input.backspace()
+        case .delete: input.delete()
+        case .cursorLeft: input.left()
+        case .cursorRight: input.right()
+        case .cursorUp: input.up()
+        case .cursorDown: input.down()
+        case .cursorHome: input.home()
+        case .cursorEnd: input.end()
+        case .scroll(let s): chat.scroll(s, width: chatWidth, height: chatHeight)
+        case .send: return send()
+        case .stop: return isGenerating ? [.stop] : []
+        case .regenerate: return regenerate()
+        case .newChat:
+            if isGenerating { setStatus("stop the reply first (Esc)", .warning); return [] }
+            chat.clear(); chatID = nil; resetChatPerplexity()
+            setStatus("new chat", .normal)
+            return [.newChat]
+        case .toggleHelp: mode = .help; helpOffset = 0
+        case .openModelPicker: mode = .modelPicker; return [.listModels]
+        case .openQuantLevel:
+            guard let m = model else { setStatus("no model loaded (F2 picks one)", .warning); return [] }
+            quantPicker = ModelPicker(rows: picker.rows.filter { $0.id == m.row.id })
+            quantPicker.select(id: m.row.id)
+            if let i = quantPicker.visibleRows.firstIndex(where: { $0.level == m.row.level }) { quantPicker.move(i) }
+            mode = .quantLevel
+        case .openCompare: setStatus("compare mode is not available yet", .warning)
+        case .openSettings: settingsForm = SettingsForm(settings); mode = .settings
+        case .openChatList: mode = .chatList; return [.listChats]
+        default: break
+        }
+        return []
+    }
+
+    private mutating func send() -> [Effect] {
+        guard !input.isEmpty else { return [] }
+        if isGenerating { setStatus("a reply is streaming: Esc stops it", .warning); return [] }
+        guard model != nil else {
+            setStatus("no model loaded: pick one (F2)", .warning)
+            mode = .modelPicker
+            return [.listModels]
+        }
+        let text = input.submit()
+        chat.append(ChatMessage(role: .user, text: text), width: chatWidth)
+        return startReply(isRegeneration: false)
+    }
+
+    private mutating func regenerate() -> [Effect] {
+        guard !isGenerating, model != nil else { return [] }
+        guard let last = chat.messages.lastIndex(where: { $0.role == .assistant }),
+              chat.messages[..<last].contains(where: { $0.role == .user }) else { return [] }
+        chat.messages.removeSubrange(last...)
+        return [.dropLastReply] + startReply(isRegeneration: true)
+    }
+
+    private mutating func startReply(isRegeneration: Bool) -> [Effect] {
+        isGenerating = true
+        stats.isGenerating = true
+        replyLogProbSum = 0; replyLogProbCount = 0; replyTokens = 0
+        stats.generationTPS = nil
+        chat.appendToken("", width: chatWidth)   // an empty streaming reply shows the cursor
+        chat.scroll(.bottom, width: chatWidth, height: chatHeight)
+        status = nil
+        return [.generate(request(isRegeneration: isRegeneration))]
+    }
+
+    /// The conversation for the backend: system prompt, then user and assistant turns.
+    public func request(isRegeneration: Bool = false) -> ChatRequest {
+        var turns: [ChatTurn] = []
+        if !settings.systemPrompt.isEmpty { turns.append(ChatTurn(.system, settings.systemPrompt)) }
+        for m in chat.messages where !m.isStreaming {
+            switch m.role {
+            case .user: turns.append(ChatTurn(.user, m.text))
+            case .assistant: turns.append(ChatTurn(.assistant, m.text))
+            case .system: turns.append(ChatTurn(.system, m.text))
+            case .notice: break
+            }
+        }
+        return ChatRequest(turns: turns, settings: settings, isRegeneration: isRegeneration)
+    }
+
+    private mutating func reducePicker(_ action: Action) -> [Effect] {
+        let quant = mode == .quantLevel
+        var p = quant ? quantPicker : picker
+        defer { if quant { quantPicker = p } else { picker = p } }
+        let page = max(1, height - 8)
+        switch action {
+        case .close, .openModelPicker, .openQuantLevel: mode = .chat
+        case .insert(let s): p.type(s)
+        case .backspace: p.backspace()
+        case .cursorUp: p.move(-1)
+        case .cursorDown: p.move(1)
+        case .scroll(.pageUp): p.move(-page)
+        case .scroll(.pageDown): p.move(page)
+        case .scroll(.top): p.move(-p.visibleRows.count)
+        case .scroll(.bottom): p.move(p.visibleRows.count)
+        case .confirm:
+            guard let row = p.selected else { return [] }
+            if isGenerating { setStatus("stop the reply first (Esc)", .warning); return [] }
+            loading = row
+            p.loading = (row.name + " " + row.level, 0)
+            return [.load(row)]
+        default: break
+        }
+        return []
+    }
+
+    private mutating func reduceSettings(_ action: Action) -> [Effect] {
+        guard var form = settingsForm else { mode = .chat; return [] }
+        defer { settingsForm = form }
+        switch action {
+        case .close: mode = .chat
+        case .insert(let s): form.type(s)
+        case .backspace: form.backspace()
+        case .nextField: form.move(1)
+        case .previousField: form.move(-1)
+        case .confirm:
+            guard let s = form.apply() else { return [] }
+            settings = s
+            stats.contextSize = model?.contextSize ?? s.contextLength
+            mode = .chat
+            setStatus("settings applied", .success)
+            return [.settingsChanged(s)]
+        default: break
+        }
+        return []
+    }
+
+    private mutating func reduceChatList(_ action: Action) -> [Effect] {
+        switch action {
+        case .close, .openChatList: mode = .chat
+        case .cursorUp: chatList.move(-1)
+        case .cursorDown: chatList.move(1)
+        case .scroll(.pageUp), .scroll(.top): chatList.move(-chatList.chats.count)
+        case .scroll(.pageDown), .scroll(.bottom): chatList.move(chatList.chats.count)
+        case .confirm:
+            guard let c = chatList.selected else { return [] }
+            if isGenerating { setStatus("stop the reply first (Esc)", .warning); return [] }
+            return [.openChat(c.id)]
+        case .delete, .backspace:
+            guard let c = chatList.selected else { return [] }
+            chatList.remove(id: c.id)
+            if c.id == chatID { chatID = nil }
+            return [.deleteChat(c.id)]
+        default: break
+        }
+        return []
+    }
+
+    // MARK: - Backend events
+
+    private mutating func receive(_ e: BackendEvent) -> [Effect] {
+        switch e {
+        case .loadProgress(let p):
+            if let row = loading {
+                picker.loading = (row.name + " " + row.level, p)
+                quantPicker.loading = picker.loading
+            }
+        case .modelLoaded(let m):
+            model = m
+            loading = nil
+            picker.loading = nil; quantPicker.loading = nil
+            stats.modelName = m.row.name
+            stats.level = m.row.level
+            stats.bitsPerWeight = m.row.bitsPerWeight
+            stats.fileBytes = m.fileBytes ?? m.row.sizeBytes
+            stats.weightsBytes = m.weightsBytes
+            stats.threads = m.threads
+            stats.contextSize = m.contextSize
+            stats.contextUsed = 0
+            if mode == .modelPicker || mode == .quantLevel { mode = .chat }
+            chat.append(ChatMessage(role: .notice, text: "loaded \(m.row.name) \(m.row.level)"), width: chatWidth)
+            setStatus("model loaded", .success)
+        case .token(let text, let lp):
+            guard isGenerating else { return [] }
+            chat.appendToken(text, width: chatWidth)
+            replyTokens += 1
+            if let lp {
+                replyLogProbSum += lp; replyLogProbCount += 1
+                chatLogProbSum += lp; chatLogProbCount += 1
+                stats.replyPerplexity = exp(-replyLogProbSum / Double(replyLogProbCount))
+                stats.conversationPerplexity = exp(-chatLogProbSum / Double(chatLogProbCount))
+            }
+        case .metrics(let m):
+            if let v = m.generationTPS { stats.generationTPS = v }
+            if let v = m.promptTPS { stats.promptTPS = v }
+            if let v = m.timeToFirstToken { stats.timeToFirstToken = v }
+            if let v = m.contextUsed { stats.contextUsed = v }
+            if let v = m.contextSize { stats.contextSize = v }
+            if let v = m.rssBytes { stats.rssBytes = v }
+            if let v = m.weightsBytes { stats.weightsBytes = v }
+            if let v = m.kvCacheBytes { stats.kvCacheBytes = v }
+            if let v = m.threads { stats.threads = v }
+        case .finished(let s):
+            guard isGenerating else { loading = nil; return [] }
+            isGenerating = false
+            stats.isGenerating = false
+            let tps = s.seconds > 0 ? Double(s.tokens) / s.seconds : 0
+            stats.generationTPS = tps
+            recentReplies.append((s.tokens, s.seconds))
+            if recentReplies.count > Self.rollingWindow { recentReplies.removeFirst() }
+            let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
+            let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
+            stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
+            let footer = ReplyFooter(level: model?.row.level ?? "?", tokens: s.tokens, tokensPerSecond: tps,
+                                     perplexity: replyLogProbCount > 0 ? stats.replyPerplexity : nil, stopped: s.stopped)
+            chat.finishReply(footer, width: chatWidth)
+            if s.stopped { setStatus("stopped", .normal) }
+        case .failed(let message):
+            if isGenerating {
+                isGenerating = false
+                stats.isGenerating = false
+                chat.finishReply(nil, width: chatWidth)
+                if let last = chat.messages.last, last.role == .assistant, last.text.isEmpty { chat.messages.removeLast() }
+            }
+            if loading != nil { loading = nil; picker.loading = nil; quantPicker.loading = nil }
+            chat.append(ChatMessage(role: .notice, text: "error: " + message), width: chatWidth)
+            setStatus(message, .error)
+        }
+        return []
+    }
+
+    private mutating func resetChatPerplexity() {
+        chatLogProbSum = 0; chatLogProbCount = 0
+        stats.conversationPerplexity = nil; stats.replyPerplexity = nil
+    }
+
+    public mutating func setStatus(_ message: String, _ tone: StatusLine.Tone) { status = (message, tone) }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import GRDB
+
+/// Chat history in SQLite (WAL mode) under a folder: `history.sqlite`.
+///
+/// Every call is its own transaction, so a process killed at any point leaves the file
+/// consistent: earlier messages intact, a reply being streamed as far as its last update.
+public final class ChatStore: Sendable {
+    public let path: String
+    private let db: DatabasePool
+
+    public static let fileName = "history.sqlite"
+
+    /// `$XDG_DATA_HOME/quantty`, or `~/.local/share/quantty`.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let d = environment["XDG_DATA_HOME"], !d.isEmpty { return d + "/quantty" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/quantty"
+    }
+
+    /// Opens (creating if needed) the store in `directory`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/" + Self.fileName
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(5)
+        db = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    /// Closes the database; further calls fail.
+    public func close() throws { try db.close() }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE chat (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    title TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    created DATETIME NOT NULL,
+                    updated DATETIME NOT NULL);
+                CREATE TABLE message (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    chat INTEGER NOT NULL REFERENCES chat(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    content TEXT NOT NULL,
+                    level TEXT,
+                    tokens INTEGER,
+                    tokensPerSecond DOUBLE,
+                    perplexity DOUBLE,
+                    stopped BOOLEAN NOT NULL DEFAULT 0,
+                    complete BOOLEAN NOT NULL DEFAULT 1,
+                    created DATETIME NOT NULL);
+                CREATE INDEX message_by_chat ON message(chat, id);
+                """)
+        }
+        return m
+    }
+
+    // MARK: - Chats
+
+    /// Creates a chat; returns its id.
+    public func createChat(title: String, model: String, now: Date = Date()) throws -> Int64 {
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO chat (title, model, created, updated) VALUES (?, ?, ?, ?)",
+                           arguments: [title, model, now, now])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Chats, most recently updated first.
+    public func listChats() throws -> [ChatSummary] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT chat.*, (SELECT COUNT(*) FROM message WHERE message.chat = chat.id) AS n
+                FROM chat ORDER BY updated DESC, id DESC
+                """).map { r in
+                ChatSummary(id: r["id"], title: r["title"], model: r["model"], created: r["created"],
+                            updated: r["updated"], messageCount: r["n"])
+            }
+        }
+    }
+
+    /// The messages of a chat, oldest first (nil if there is no such chat).
+    public func loadChat(_ id: Int64) throws -> [StoredMessage]? {
+        try db.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM chat WHERE id = ?", arguments: [id]) != nil else { return nil }
+            return try Row.fetchAll(db, sql: "SELECT * FROM message WHERE chat = ? ORDER BY id", arguments: [id]).map { r in
+                StoredMessage(id: r["id"], role: ChatMessage.Role(rawValue: r["role"]) ?? .notice, content: r["content"],
+                              level: r["level"], tokens: r["tokens"], tokensPerSecond: r["tokensPerSecond"],
+                              perplexity: r["perplexity"], stopped: r["stopped"], complete: r["complete"], created: r["created"])
+            }
+        }
+    }
+
+    /// Deletes a chat and its messages.
+    public func deleteChat(_ id: Int64) throws {
+        try db.write { db in try db.execute(sql: "DELETE FROM chat WHERE id = ?", arguments: [id]) }
+    }
+
+    // MARK: - Messages
+
+    /// Appends a message to a chat; returns its id.
+    @discardableResult
+    public func append(_ m: StoredMessage, to chat: Int64) throws -> Int64 {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT INTO message (chat, role, content, level, tokens, tokensPerSecond, perplexity, stopped, complete, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [chat, m.role.rawValue, m.content, m.level, m.tokens, m.tokensPerSecond,
+                                 m.perplexity, m.stopped, m.complete, m.created])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE chat SET updated = ? WHERE id = ?", arguments: [m.created, chat])
+            return id
+        }
+    }
+
+    /// Rewrites a message in place (a streaming reply as it grows, then its footer).
+    public func update(_ m: StoredMessage) throws {
+        guard let id = m.id else { return }
+        try db.write { db in
+            try db.execute(sql: """
+                UPDATE message SET content = ?, level = ?, tokens = ?, tokensPerSecond = ?, perplexity = ?,
+                    stopped = ?, complete = ? WHERE id = ?
+                """, arguments: [m.content, m.level, m.tokens, m.tokensPerSecond, m.perplexity, m.stopped, m.complete, id])
+            try db.execute(sql: "UPDATE chat SET updated = ? WHERE id = (SELECT chat FROM message WHERE id = ?)",
+                           arguments: [Date(), id])
+        }
+    }
+
+    /// Deletes one message.
+    public func deleteMessage(_ id: Int64) throws {
+        try db.write { db in try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id]) }
+    }
+}

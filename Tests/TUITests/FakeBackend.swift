@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+@testable import TUI
+
+/// A backend that streams canned tokens, for tests: no engine, no model.
+final class FakeBackend: ChatBackend, @unchecked Sendable {
+    let tokens: [String]
+    let delay: Duration
+    let rows: [ModelRow]
+    private let lock = NSLock()
+    private var stopped = false
+    private(set) var requests: [ChatRequest] = []
+
+    init(tokens: [String] = ["Hello", ",", " 世界", "!"], delay: Duration = .milliseconds(1), rows: [ModelRow] = ModelPickerTests.rows) {
+        self.tokens = tokens; self.delay = delay; self.rows = rows
+    }
+
+    var lastRequest: ChatRequest? { lock.withLock { requests.last } }
+
+    func models() async -> [ModelRow] { rows }
+
+    func load(_ model: ModelRow) -> AsyncStream<BackendEvent> {
+        AsyncStream { c in
+            c.yield(.loadProgress(0.5))
+            c.yield(.modelLoaded(LoadedModel(row: model, contextSize: 2048, threads: 2, fileBytes: model.sizeBytes)))
+            c.finish()
+        }
+    }
+
+    func generate(_ request: ChatRequest) -> AsyncStream<BackendEvent> {
+        lock.withLock { requests.append(request); stopped = false }
+        let tokens = self.tokens, delay = self.delay
+        return AsyncStream { c in
+            let task = Task {
+                c.yield(.metrics(LiveMetrics(promptTPS: 300, timeToFirstToken: 0.05, contextUsed: 20)))
+                var n = 0
+                for t in tokens {
+                    if self.isStopped || Task.isCancelled { break }
+                    try? await Task.sleep(for: delay)
+                    c.yield(.token(t, logProb: -0.5))
+                    n += 1
+                    c.yield(.metrics(LiveMetrics(generationTPS: 40, contextUsed: 20 + n, rssBytes: 100 << 20)))
+                }
+                c.yield(.finished(ReplySummary(tokens: n, seconds: Double(n) / 40, stopped: self.isStopped)))
+                c.finish()
+            }
+            c.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    var isStopped: Bool { lock.withLock { stopped } }
+    func stop() async { lock.withLock { stopped = true } }
+}
+
+/// Pumps the controller until `done` holds (or fails the test after `timeout` seconds).
+func waitUntil(_ c: AppController, timeout: Double = 5, file: StaticString = #filePath, line: UInt = #line,
+               _ done: (AppState) -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while !done(c.state) {
+        c.pump()
+        if Date() > deadline { XCTFail("timed out", file: file, line: line); return }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+}
