@@ -1,0 +1,30 @@
+import GGUF
+import Quant
+import XCTest
+
+final class LayoutTests: XCTestCase {
+    /// Each format's layout-derived size must equal GGMLType's size (ggml's static_assert).
+    func testBlockSizesMatchGGMLType() {
+        XCTAssertEqual(QuantKernels.supportedTypes.count, 15)
+        for t in QuantKernels.supportedTypes {
+            let k = QuantKernels.kernel(for: t, isa: .portable)!
+            XCTAssertEqual(k.layoutTypeSize, t.typeSize, "\(t) typeSize")
+            XCTAssertEqual(k.layoutBlockSize, t.blockSize, "\(t) blockSize")
+        }
+    }
+
+    func testTableHasEveryTypeAtEveryAvailableISA() {
+        for isa in QuantISA.allCases where isa.isAvailable {
+            for t in QuantKernels.supportedTypes {
+                guard let k = QuantKernels.kernel(for: t, isa: isa) else { XCTFail("\(t) \(isa)"); continue }
+                XCTAssertEqual(k.type, t)
+                XCTAssertEqual(k.vecDotType.blockSize % t.blockSize == 0 || t.blockSize % k.vecDotType.blockSize == 0, true)
+            }
+        }
+        XCTAssertNil(QuantKernels.kernel(for: .iq2_xxs))
+        let expected: [GGMLType: GGMLType] = [.q4_0: .q8_0, .q5_0: .q8_0, .q8_0: .q8_0, .q4_1: .q8_1, .q5_1: .q8_1,
+                                              .q2_K: .q8_K, .q3_K: .q8_K, .q4_K: .q8_K, .q5_K: .q8_K, .q6_K: .q8_K,
+                                              .f16: .f16, .bf16: .bf16, .f32: .f32]
+        for (t, v) in expected { XCTAssertEqual(QuantKernels.kernel(for: t)?.vecDotType, v, "\(t)") }
+    }
+}
