@@ -18,6 +18,12 @@ extension ForwardState {
         let c = configuration
         let tokens = self.tokens, start = self.start
         cache.store(layer: il, start: start, tokens: tokens, k: k, v: v)
+        if cache.type == .f16 {
+            // ggml converts Q to the cache's type before the K·Q dot products; do the same so
+            // scores match llama.cpp's (the keys are already rounded to F16).
+            let n = tokens * configuration.headCount * configuration.headDim
+            for i in 0..<n { q[i] = Float(Float16(q[i])) }
+        }
         let l = cache.layers[il]
         let hd = c.headDim, vd = c.valueDim
         let nHead = c.headCount, nKV = c.headCountKV, group = nHead / nKV

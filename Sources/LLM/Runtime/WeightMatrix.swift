@@ -3,9 +3,9 @@ import Quant
 
 /// The per-type functions a matmul needs, picked once per weight from the kernel table.
 ///
-/// F32 and F16 weights go through BLAS (F16 after dequantizing a tile of rows); block formats
-/// use the Quant target's kernels: activations are quantized once per matmul input to
-/// `vecDotType`, then each weight row is dotted with each quantized activation row.
+/// F32 weights go through BLAS; every other type uses the Quant target's kernels: activations are
+/// quantized once per matmul input to `vecDotType`, then each weight row is dotted with each
+/// quantized activation row (or, for large batches, rows are dequantized into tiles for BLAS).
 struct WeightKernel: @unchecked Sendable {
     let type: GGMLType
     /// Format the activations are quantized to for `vecDot` (`nil` for F32/F16: BLAS path only).
@@ -18,18 +18,13 @@ struct WeightKernel: @unchecked Sendable {
     let vecDot: ((Int, UnsafeRawPointer, UnsafeRawPointer) -> Float)?
 
     static func forType(_ type: GGMLType) -> WeightKernel? {
-        switch type {
-        case .f32:
+        if type == .f32 {
+            // Only `dequantize` is used: F32 matmuls always go to BLAS straight from the mapping.
             return WeightKernel(type: type, vecDotType: nil, dequantize: { src, dst, n in
                 dst.update(from: src.assumingMemoryBound(to: Float.self), count: n)
             }, quantizeActivations: nil, vecDot: nil)
-        case .f16:
-            return WeightKernel(type: type, vecDotType: nil, dequantize: { src, dst, n in
-                Half.toFloat(src.assumingMemoryBound(to: UInt16.self), dst, n)
-            }, quantizeActivations: nil, vecDot: nil)
-        default:
-            return QuantBridge.kernel(for: type)
         }
+        return QuantBridge.kernel(for: type)
     }
 }
 
