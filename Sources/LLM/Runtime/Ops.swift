@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Element-wise kernels of the forward pass. Pointers name their shapes; nothing allocates.
+enum Ops {
+    /// RMSNorm of one row: `y = x / sqrt(mean(x^2) + eps) * w`. x, y: (n); w: (n) or nil.
+    /// The sum of squares is accumulated in double, as ggml does.
+    @inline(__always)
+    static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                        _ n: Int, eps: Float) {
+        var sum: Double = 0
+        for i in 0..<n { sum += Double(x[i] * x[i]) }
+        let scale = 1 / (Float(sum / Double(n)) + eps).squareRoot()
+        if let w {
+            for i in 0..<n { y[i] = x[i] * scale * w[i] }
+        } else {
+            for i in 0..<n { y[i] = x[i] * scale }
+        }
+    }
+
+    /// RMSNorm applied to `rows` consecutive rows of `n` (q/k norms per head, whole batches).
+    static func rmsNormRows(_ x: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>?, rows: Int, _ n: Int,
+                            eps: Float, out: UnsafeMutablePointer<Float>? = nil) {
+        let y = out ?? x
+        for r in 0..<rows { rmsNorm(x + r * n, w, y + r * n, n, eps: eps) }
+    }
+
+    /// ggml's rope cache for one position: `cosSin[2i] = cos(p * scale * base^(-2i/dims))`,
+    /// `cosSin[2i+1]` the sine, for i < dims/2. theta is advanced by repeated multiplication in
+    /// float, like `ggml_rope_cache_init`, so angles match llama.cpp's to the last bit.
+    static func ropeCache(position: Int, dims: Int, base: Float, freqScale: Float,
+                          into cosSin: UnsafeMutablePointer<Float>) {
+        let thetaScale = powf(base, -2.0 / Float(dims))
+        var theta = Float(position)
+        var i = 0
+        while i < dims {
+            let t = freqScale * theta
+            cosSin[i] = cosf(t)
+            cosSin[i + 1] = sinf(t)
+            theta *= thetaScale
+            i += 2
+        }
+    }
+
+    /// Rotates `heads` heads of `headDim` (the first `dims` of each) in place.
+    /// `neox`: pairs (i, i + dims/2) (qwen2, qwen3, gemma3); otherwise adjacent pairs (llama).
+    @inline(__always)
+    static func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, dims: Int, neox: Bool,
+                     cosSin: UnsafePointer<Float>) {
+        let half = dims / 2
+        for h in 0..<heads {
+            let v = x + h * headDim
+            if neox {
+                for i in 0..<half {
+                    let c = cosSin[2 * i], s = cosSin[2 * i + 1]
+                    let a = v[i], b = v[i + half]
+                    v[i] = a * c - b * s
+                    v[i + half] = a * s + b * c
+                }
+            } else {
+                for i in 0..<half {
+                    let c = cosSin[2 * i], s = cosSin[2 * i + 1]
+                    let a = v[2 * i], b = v[2 * i + 1]
+                    v[2 * i] = a * c - b * s
+                    v[2 * i + 1] = a * s + b * c
+                }
+            }
+        }
+    }
+
+    /// `gate = silu(gate) * up`. gate, up: (n).
+    @inline(__always)
+    static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    /// `gate = gelu(gate) * up` with ggml's tanh approximation. gate, up: (n).
+    @inline(__always)
+    static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        let c: Float = 0.797_884_56   // sqrt(2 / pi)
+        for i in 0..<n {
+            let g = gate[i]
+            let u = c * g * (1 + 0.044715 * g * g)
+            gate[i] = 0.5 * g * (1 + tanhf(u)) * up[i]
+        }
+    }
+
+    /// x += y. x, y: (n).
+    @inline(__always)
+    static func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+        for i in 0..<n { x[i] += y[i] }
+    }
+
+    /// x *= s. x: (n).
+    @inline(__always)
+    static func scale(_ x: UnsafeMutablePointer<Float>, _ s: Float, _ n: Int) {
+        for i in 0..<n { x[i] *= s }
+    }
+
+    /// Row-wise log-softmax statistics: the max and log-sum-exp of `x` (n).
+    static func logSumExp(_ x: UnsafePointer<Float>, _ n: Int) -> (max: Float, lse: Double) {
+        var m = -Float.infinity
+        for i in 0..<n { m = max(m, x[i]) }
+        var s: Double = 0
+        for i in 0..<n { s += Double(expf(x[i] - m)) }
+        return (m, Double(m) + log(s))
+    }
+}
