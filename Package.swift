@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LLM", dependencies: ["GGUF", "Quant", "COpenBLAS"], swiftSettings: optimize),
         .target(name: "Catalog", dependencies: ["GGUF", "TOMLKit"], swiftSettings: checked),
         .target(name: "Engine", dependencies: ["LLM", "Catalog"], swiftSettings: optimize),
-        .target(name: "TUI", dependencies: ["Engine", "Catalog", "CNCursesW",
+        .target(name: "TUI", dependencies: ["Engine", "Catalog", "CNCursesW", "TOMLKit",
                                             .product(name: "GRDB", package: "GRDB.swift")],
                 swiftSettings: checked),
         .executableTarget(name: "quantty", dependencies: [

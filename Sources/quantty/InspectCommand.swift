@@ -16,8 +16,9 @@ struct InspectCommand: AsyncParsableCommand {
         try await reportingErrors {
             let path = try resolveModelPath(model, global: global)
             let file: GGUFFile
-            do { file = try GGUFFile(path: path) } catch { throw UserError(error) }
-            print("\(path): GGUF v\(file.version), \(file.architecture ?? "?"), \(file.parameterCount) parameters, \(file.tensors.count) tensors")
+            do { file = try GGUFFile(path: path, requireSupportedTypes: false) } catch { throw UserError(error) }
+            let summary = GGUFSummary(file)
+            print(json ? summary.json() : summary.text)
         }
     }
 }

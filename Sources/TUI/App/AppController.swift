@@ -23,6 +23,9 @@ public final class AppController {
     /// A key from the terminal.
     public func handle(_ key: KeyEvent) { perform(state.handle(key), after: nil) }
 
+    /// Starts loading a model without the picker (the default model at start-up).
+    public func load(_ row: ModelRow) { perform(state.startLoading(row), after: nil) }
+
     /// Applies an action and performs its effects.
     public func dispatch(_ action: Action) { perform(state.reduce(action), after: action) }
 

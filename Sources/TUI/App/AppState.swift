@@ -336,4 +336,11 @@ public struct AppState: Sendable {
     }
 
     public mutating func setStatus(_ message: String, _ tone: StatusLine.Tone) { status = (message, tone) }
+
+    /// Starts loading `row` as if it had been picked (the default model at start-up).
+    public mutating func startLoading(_ row: ModelRow) -> [Effect] {
+        loading = row
+        picker.loading = (row.name + " " + row.level, 0)
+        return [.load(row)]
+    }
 }

@@ -1,0 +1,170 @@
+import Catalog
+import Engine
+import Foundation
+import GGUF
+import LLM
+
+/// The TUI's `ChatBackend` on the real engine: models from the catalog and the model
+/// folders, loading (fetching first when a catalog file is missing), streamed replies with
+/// live metrics.
+public final class EngineBackend: ChatBackend, @unchecked Sendable {
+    public let engine: Engine
+    public let catalog: Catalog
+    let paths: Paths
+    let threads: Int
+
+    public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths()) {
+        self.engine = Engine(threads: threads)
+        self.catalog = catalog
+        self.paths = paths
+        self.threads = threads
+    }
+
+    /// The picker row of the catalog's default model.
+    public func defaultRow() -> ModelRow? {
+        guard let m = catalog.model(catalog.defaultModel), let l = m.preferredLevel else { return nil }
+        return row(model: m, level: l)
+    }
+
+    func row(model m: ModelEntry, level l: LevelEntry) -> ModelRow {
+        let path = l.path(in: paths.modelsDirectory)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64
+        var arch = "?", params = "?", bpw: Double?
+        if size != nil, let f = try? GGUFFile(path: path, requireSupportedTypes: false) {
+            arch = f.architecture ?? "?"
+            params = Self.formatParameters(f.parameterCount)
+            bpw = f.parameterCount > 0 ? Double(f.tensorBytes * 8) / Double(f.parameterCount) : nil
+        }
+        return ModelRow(id: "\(m.id):\(l.name)", name: m.name, architecture: arch, parameters: params,
+                        level: l.name, sizeBytes: size, bitsPerWeight: bpw, isPresent: size != nil)
+    }
+
+    static func formatParameters(_ n: Int) -> String {
+        n >= 1_000_000_000 ? String(format: "%.1fB", Double(n) / 1e9) : String(format: "%.0fM", Double(n) / 1e6)
+    }
+
+    public func models() async -> [ModelRow] {
+        var rows: [ModelRow] = []
+        var known = Set<String>()
+        for m in catalog.models {
+            for l in m.levels {
+                rows.append(row(model: m, level: l))
+                known.insert(URL(fileURLWithPath: l.path(in: paths.modelsDirectory)).standardizedFileURL.path)
+            }
+        }
+        // Loose GGUF files in the model folders (and the Hugging Face cache, when present).
+        for dir in [paths.modelsDirectory, paths.huggingFaceHub] {
+            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
+            while let rel = e.nextObject() as? String {
+                guard rel.hasSuffix(".gguf") else { continue }
+                let path = URL(fileURLWithPath: dir + "/" + rel).standardizedFileURL.path
+                guard !known.contains(path), let f = try? GGUFFile(path: path, requireSupportedTypes: false) else { continue }
+                known.insert(path)
+                let summary = GGUFSummary(f)
+                rows.append(ModelRow(id: path, name: (rel as NSString).lastPathComponent, architecture: summary.architecture ?? "?",
+                                     parameters: Self.formatParameters(summary.parameterCount), level: summary.fileTypeName ?? "?",
+                                     sizeBytes: UInt64(f.fileSize), bitsPerWeight: summary.bitsPerWeight, isPresent: true))
+            }
+        }
+        return rows
+    }
+
+    public func load(_ model: ModelRow) -> AsyncStream<BackendEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                do {
+                    let resolved = try catalog.resolve(model.id, paths: paths)
+                    if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
+                        continuation.yield(.loadProgress(0.05))
+                        _ = try Fetcher(paths: paths).fetch(level)
+                    }
+                    continuation.yield(.loadProgress(0.5))
+                    let info = try await engine.load(path: resolved.path, options: LoadOptions(
+                        contextLength: resolved.model?.contextLength, template: resolved.model?.template,
+                        label: resolved.label))
+                    continuation.yield(.loadProgress(1))
+                    var row = model
+                    row.isPresent = true
+                    row.sizeBytes = UInt64(info.fileSize)
+                    row.bitsPerWeight = info.bitsPerWeight
+                    row.architecture = info.architecture
+                    row.parameters = Self.formatParameters(info.parameterCount)
+                    continuation.yield(.modelLoaded(LoadedModel(row: row, contextSize: info.contextLength, threads: info.threads,
+                                                                fileBytes: UInt64(info.fileSize), weightsBytes: UInt64(info.weightBytes))))
+                    continuation.yield(.metrics(LiveMetrics(contextUsed: 0, contextSize: info.contextLength,
+                                                            rssBytes: UInt64(ProcessMemory.current().resident),
+                                                            weightsBytes: UInt64(info.weightBytes),
+                                                            kvCacheBytes: UInt64(info.kvCacheBytes), threads: info.threads)))
+                    continuation.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
+                } catch {
+                    continuation.yield(.failed("cannot load \(model.id): \(error)"))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func sampling(_ s: ChatSettings) -> SamplingParameters {
+        var p = SamplingParameters()
+        p.temperature = Float(s.temperature)
+        p.topK = s.topK
+        p.topP = Float(s.topP)
+        p.minP = Float(s.minP)
+        p.repeatPenalty = Float(s.repeatPenalty)
+        p.seed = s.seed
+        return p
+    }
+
+    public func generate(_ request: ChatRequest) -> AsyncStream<BackendEvent> {
+        let messages: [LLM.ChatMessage] = request.turns.compactMap { t in
+            switch t.role {
+            case .system: return t.text.isEmpty ? nil : .system(t.text)
+            case .user: return .user(t.text)
+            case .assistant: return .assistant(t.text)
+            }
+        }
+        let params = Self.sampling(request.settings)
+        let engine = self.engine
+        return AsyncStream { continuation in
+            let task = Task {
+                let info = await engine.info
+                let stream = await engine.generate(GenerationRequest(prompt: .chat(messages), sampling: params))
+                func metrics(_ s: GenerationStats) -> LiveMetrics {
+                    LiveMetrics(generationTPS: s.generatedTokens > 1 ? s.generationTokensPerSecond : nil,
+                                promptTPS: s.promptTokens > 0 ? s.promptTokensPerSecond : nil,
+                                timeToFirstToken: s.generatedTokens > 0 ? s.timeToFirstToken : nil,
+                                contextUsed: s.contextUsed, contextSize: s.contextSize,
+                                rssBytes: UInt64(ProcessMemory.current().resident),
+                                weightsBytes: info.map { UInt64($0.weightBytes) },
+                                kvCacheBytes: info.map { UInt64($0.kvCacheBytes) }, threads: info?.threads)
+                }
+                do {
+                    for try await event in stream {
+                        switch event {
+                        case .token(let t):
+                            continuation.yield(.token(t.text, logProb: t.id >= 0 ? Double(t.logProbability) : nil))
+                        case .stats(let s):
+                            continuation.yield(.metrics(metrics(s)))
+                        case .promptProgress, .contextTrimmed:
+                            break
+                        case .finished(let reason, let s):
+                            continuation.yield(.metrics(metrics(s)))
+                            continuation.yield(.finished(ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds,
+                                                                      stopped: reason == .stopped)))
+                        }
+                    }
+                } catch {
+                    continuation.yield(.failed("\(error)"))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                task.cancel()
+                Task { await engine.stop() }
+            }
+        }
+    }
+
+    public func stop() async { await engine.stop() }
+}

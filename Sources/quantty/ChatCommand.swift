@@ -1,0 +1,60 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import TUI
+
+/// `quantty` / `quantty chat`: the terminal app.
+struct ChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat", abstract: "Open the chat (the default when no command is given).")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(name: [.short, .customLong("model")], help: "Model to open (default: the catalog's default).") var model: String?
+    @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
+    @Option(help: "Colour theme: dark, light, high-contrast, or a theme file's name.") var theme: String?
+
+    func run() async throws {
+        try await reportingErrors {
+            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+                throw UserError("the chat needs a terminal (stdin and stdout); for scripts use `quantty run --chat -p TEXT`")
+            }
+            let catalog = try global.catalog()
+            let backend = EngineBackend(catalog: catalog, threads: threads)
+            var startRow = backend.defaultRow()
+            if let model {
+                let rows = await backend.models()
+                let resolvedId = (try? catalog.resolve(model)).map { $0.model != nil ? $0.label : $0.path }
+                guard let r = rows.first(where: { $0.id == model || $0.id == resolvedId }) else {
+                    throw UserError("no model '\(model)' in the catalog or the model folders (see `quantty models`)")
+                }
+                startRow = r
+            }
+            let (loadedTheme, themeError) = Theme.load(named: theme ?? "dark", directories: Theme.directories())
+            var settings = ChatSettings()
+            if let entry = startRow.flatMap({ try? catalog.resolve($0.id).model }) ?? nil {
+                if let s = entry.systemPrompt { settings.systemPrompt = s }
+                if let v = entry.sampling.temperature { settings.temperature = v }
+                if let v = entry.sampling.topK { settings.topK = v }
+                if let v = entry.sampling.topP { settings.topP = v }
+                if let v = entry.sampling.minP { settings.minP = v }
+                if let v = entry.sampling.repeatPenalty { settings.repeatPenalty = v }
+                if let v = entry.sampling.seed { settings.seed = UInt64(v) }
+                if let v = entry.contextLength { settings.contextLength = v }
+            }
+            let store: ChatStore?
+            var storeError: String?
+            do { store = try ChatStore(directory: ChatStore.defaultDirectory()) } catch {
+                store = nil
+                storeError = "chat history is off: \(error)"
+            }
+            let terminal: Terminal
+            do { terminal = try Terminal(theme: loadedTheme) } catch { throw UserError(error) }
+            var state = AppState(width: terminal.size.width, height: terminal.size.height, settings: settings)
+            if let themeError { state.setStatus("\(themeError)", .warning) }
+            if let storeError { state.setStatus(storeError, .warning) }
+            let controller = AppController(state: state, backend: backend, store: store)
+            if let startRow { controller.load(startRow) }
+            terminal.run(controller)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class QuanttyPlaceholderTests: XCTestCase { func testBuilds() {} }
