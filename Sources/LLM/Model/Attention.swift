@@ -22,7 +22,7 @@ extension ForwardState {
             // ggml converts Q to the cache's type before the K·Q dot products; do the same so
             // scores match llama.cpp's (the keys are already rounded to F16).
             let n = tokens * configuration.headCount * configuration.headDim
-            for i in 0..<n { q[i] = Float(Float16(q[i])) }
+            for i in 0..<n { q[i] = Half.round(q[i]) }
         }
         let l = cache.layers[il]
         let hd = c.headDim, vd = c.valueDim
@@ -85,3 +85,4 @@ extension ForwardState {
         }
     }
 }
+

@@ -15,6 +15,17 @@ enum Half {
     /// Round to nearest even, as F16C and ggml do.
     @inline(__always) static func fromFloat(_ f: Float) -> UInt16 { Float16(f).bitPattern }
 
+    /// `x` rounded to the nearest half (ties to even) and back, without a library call:
+    /// mantissa rounding on the float's bits in the half-normal range, `Float16` elsewhere.
+    @inline(__always) static func round(_ x: Float) -> Float {
+        let a = abs(x)
+        if a >= 6.103_515_6e-05 && a < 65_504 {
+            let b = x.bitPattern
+            return Float(bitPattern: (b &+ 0xFFF &+ ((b >> 13) & 1)) & ~UInt32(0x1FFF))
+        }
+        return Float(Float16(x))
+    }
+
     static func toFloat(_ src: UnsafePointer<UInt16>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
         let t = table
         for i in 0..<n { dst[i] = t[Int(src[i])] }
