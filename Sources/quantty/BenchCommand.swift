@@ -11,8 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL.") var model: String?
-    @Option(name: [.short, .customLong("n-prompt")], help: "Prompt tokens for the pp test (0 skips it).") var nPrompt = 512
-    @Option(name: [.short, .customLong("n-gen")], help: "Generated tokens for the tg test (0 skips it).") var nGen = 128
+    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens for the pp test (0 skips it).") var nPrompt = 512
+    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens for the tg test (0 skips it).") var nGen = 128
     @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
     @Option(name: [.short, .customLong("repetitions")], help: "Measured runs per test, after one warm-up.") var repetitions = 3
     @Flag(help: "One JSON object per test, with llama-bench's field names.") var json = false
