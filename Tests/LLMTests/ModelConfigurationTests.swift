@@ -101,4 +101,19 @@ final class ModelConfigurationTests: XCTestCase {
         let b = try s.forward(tokens: [1, 9, 9])
         XCTAssertEqual(a, b)
     }
+
+    func testTraceHookNamesEveryLayer() throws {
+        let m = try Model(path: try Fixtures.require("tiny/tiny-gemma3-f32.gguf").path)
+        let s = InferenceSession(model: m, contextLength: 16, threads: 2)
+        final class Log: @unchecked Sendable { var names: [String] = [] }
+        let log = Log()
+        s.trace = { name, layer, tokens, width, values in
+            XCTAssertEqual(values.count, tokens * width)
+            log.names.append("\(name)@\(layer)")
+        }
+        _ = try s.forward(tokens: [266, 1, 2])
+        XCTAssertTrue(log.names.contains("inp_embd@-1"))
+        XCTAssertTrue(log.names.contains("attn_post_norm@0") && log.names.contains("ffn_post_norm@1"))
+        XCTAssertEqual(log.names.filter { $0.hasPrefix("l_out@") }.count, m.configuration.layerCount)
+    }
 }

@@ -6,6 +6,7 @@ import XCTest
 /// llama-perplexity's method on `perplexity/gpl3.txt` (n_ctx 256, 29 chunks) against its figures.
 final class ModelPerplexityTests: XCTestCase {
     private func run(_ name: String, expected: Double) throws {
+        try skipSlowInDebug("perplexity on gpl3.txt")
         let text = try String(contentsOf: try Fixtures.require("perplexity/gpl3.txt"), encoding: .utf8)
         let model = try Model(path: try Fixtures.model(name))
         let tokenizer = try Tokenizer(gguf: model.file)
