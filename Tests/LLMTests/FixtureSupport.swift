@@ -43,6 +43,17 @@ enum Fixtures {
     }
 }
 
+/// Skips a slow numeric test in debug builds (run `swift test -c release -Xswiftc -enable-testing`),
+/// unless MODEL_SLOW_TESTS=1.
+func skipSlowInDebug(_ what: String) throws {
+    #if DEBUG
+    if ProcessInfo.processInfo.environment["MODEL_SLOW_TESTS"] == nil {
+        print("skip: \(what) is slow in a debug build; run with -c release -Xswiftc -enable-testing (or MODEL_SLOW_TESTS=1)")
+        throw XCTSkip("\(what) is slow in a debug build; run with -c release -Xswiftc -enable-testing")
+    }
+    #endif
+}
+
 /// `tiny/logits.json`: llama.cpp's full logits per position for token sequences.
 struct TinyLogits: Decodable {
     struct Case: Decodable {

@@ -4,7 +4,7 @@ import GGUF
 /// five sliding-window layers (RoPE base 10,000) for every global layer (the file's base and
 /// scaling); RMSNorm after attention and after the feed-forward as well as before; GELU-gated
 /// feed-forward; queries scaled by 1/sqrt(head size) (1/sqrt(n_embd/n_head) for the 27B);
-/// tied output; optional final logit soft-capping (llama.cpp's `llm_build_gemma3`).
+/// tied output; final logit soft-capping only without sliding window (llama.cpp's `llm_build_gemma3`).
 enum Gemma3: ModelFamily {
     static let architecture = "gemma3"
 
@@ -20,7 +20,8 @@ enum Gemma3: ModelFamily {
                 c.slidingRopeBase = 10_000
             }
         }
-        if r.has("final_logit_softcapping") {
+        // llama.cpp soft-caps the output only in its non-sliding-window gemma3 graph.
+        if c.slidingWindow == nil, r.has("final_logit_softcapping") {
             let cap = try r.float("final_logit_softcapping")
             if cap > 0 { c.finalLogitSoftcap = cap }
         }

@@ -47,7 +47,8 @@ public final class InferenceSession: @unchecked Sendable {
         pool = ThreadPool(threads: threads)
         cache = KVCache(configuration: c, contextLength: ctx, maxBatch: self.maxBatch, type: kvCacheType)
         state = ForwardState(configuration: c, cache: cache, pool: pool, maxBatch: self.maxBatch)
-        logitChunk = min(self.maxBatch, 64)
+        // At most 64 rows and 32 MiB of logits (Gemma's 262,144-token vocabulary: 32 rows).
+        logitChunk = max(1, min(self.maxBatch, 64, (8 << 20) / max(1, c.vocabularySize)))
         logits = ScratchBuffer(count: logitChunk * c.vocabularySize)
     }
 

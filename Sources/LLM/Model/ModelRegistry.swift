@@ -1,6 +1,16 @@
 import GGUF
 
 /// Maps `general.architecture` to the family that implements it.
+///
+/// Adding an architecture:
+/// 1. `Sources/LLM/Architectures/<Name>.swift`: a type conforming to `ModelFamily` that reads its
+///    hyperparameters (start from `HyperparameterReader.standard(ropeStyle:)`; RoPE style from
+///    llama.cpp's `llama_model_rope_type`) and loads its layers. Reuse `StandardBlock` when the
+///    layer is llama-shaped; otherwise write a private block with `forward(_:layer:)` built from
+///    `ForwardState`'s helpers, recording activations under llama.cpp's `cb` names.
+/// 2. One line in `families` below.
+/// 3. A tiny random-weight GGUF and llama.cpp's logits in `../shared/fixtures/tiny`, a case in
+///    `ModelTinyTests` (one batch and token by token).
 public enum ModelRegistry {
     /// One line per supported architecture.
     static var families: [any ModelFamily.Type] {

@@ -27,7 +27,7 @@ public final class ThreadPool: @unchecked Sendable {
     private var job: ((Int, Int) -> Void)?
 
     /// Spin iterations before yielding, and yields before sleeping.
-    private static let spinLimit = 20_000
+    private static let spinLimit = 2_000
     private static let yieldLimit = 200
 
     public init(threads: Int = 2) {
