@@ -13,12 +13,11 @@ enum CLI {
     }()
 
     static var binary: String {
-        // The test bundle lives in .build/<triple>/<config>/; the executable sits beside it.
-        let bundle = Bundle(for: Marker.self).bundleURL.deletingLastPathComponent()
-        return bundle.appendingPathComponent("quantty").path
+        // The test runner (.build/<triple>/<config>/quanttyPackageTests.xctest) and the
+        // executable sit in the same folder.
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        return runner.deletingLastPathComponent().appendingPathComponent("quantty").path
     }
-
-    final class Marker {}
 
     struct Result {
         var status: Int32
