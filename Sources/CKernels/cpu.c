@@ -14,3 +14,12 @@ qt_cpu_features qt_cpu_detect(void) {
 #endif
     return f;
 }
+
+int qt_cpu_has_avx512vl(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}

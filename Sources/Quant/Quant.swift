@@ -1,1 +1,0 @@
-// Quant: see README, Architecture.

@@ -1,0 +1,157 @@
+import CKernels
+import GGUF
+
+/// The instruction-set level a kernel table is built for.
+///
+/// `best` is detected once at run time; tests and benchmarks can ask for any available level
+/// (e.g. `.portable`) explicitly, so no global switch is needed to force a path.
+public enum QuantISA: Int, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+    /// Plain Swift, runs everywhere.
+    case portable = 0
+    /// AVX2 + FMA + F16C C kernels.
+    case avx2 = 1
+    /// AVX-512 F/BW/VL/VNNI C kernels (VPDPBUSD dot products).
+    case avx512 = 2
+
+    /// The highest level this CPU can execute.
+    public static let best: QuantISA = {
+        #if !arch(x86_64)
+        return .portable
+        #else
+        let f = qt_cpu_detect()
+        let avx2 = f.avx != 0 && f.avx2 != 0 && f.fma != 0 && f.f16c != 0
+        if avx2 && f.avx512f != 0 && f.avx512bw != 0 && f.avx512vnni != 0 && qt_cpu_has_avx512vl() != 0 { return .avx512 }
+        return avx2 ? .avx2 : .portable
+        #endif
+    }()
+
+    /// Whether this CPU can run kernels of this level.
+    public var isAvailable: Bool { self <= QuantISA.best }
+
+    public static func < (a: QuantISA, b: QuantISA) -> Bool { a.rawValue < b.rawValue }
+    public var description: String { ["portable", "avx2", "avx512"][rawValue] }
+}
+
+/// The functions for one tensor type, as ggml-cpu's `type_traits_cpu` entry.
+///
+/// All functions take raw row pointers and an element count that is a multiple of the type's
+/// `blockSize`, and allocate nothing.
+public struct QuantKernel: Sendable {
+    public typealias Dequantize = @Sendable (_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) -> Void
+    public typealias Quantize = @Sendable (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int) -> Void
+    public typealias VecDot = @Sendable (_ count: Int, _ weights: UnsafeRawPointer, _ activations: UnsafeRawPointer) -> Float
+
+    /// The storage type.
+    public let type: GGMLType
+    /// The activation format `vecDot` expects (ggml's `vec_dot_type`).
+    public let vecDotType: GGMLType
+    /// Weights to floats (bit-identical to ggml's `dequantize_row_*`).
+    public let dequantize: Dequantize
+    /// Reference quantization (ggml's `quantize_row_*_ref`, byte-identical; no importance matrix).
+    public let quantize: Quantize
+    /// Quantization of activations into this type, as ggml-cpu's `from_float` (for Q8_0 / Q8_1 the
+    /// x86 variant llama.cpp runs; for the others the reference).
+    public let fromFloat: Quantize
+    /// Dot product of one weight row with one row of `vecDotType` activations.
+    public let vecDot: VecDot
+    /// The instruction-set level of `vecDot` / `fromFloat`.
+    public let isa: QuantISA
+
+    /// Bytes of a row of `count` elements (nil when `count` is not a whole number of blocks).
+    public func rowBytes(_ count: Int) -> Int? { type.byteCount(elements: count) }
+
+    func with(vecDot: VecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
+        QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
+                    fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa)
+    }
+}
+
+/// The kernel table keyed by type, one per instruction-set level.
+public enum QuantKernels {
+    /// Types with kernels: every common ggml block format plus the activation formats.
+    public static let supportedTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
+                                                    .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K]
+
+    /// The kernel for `type` at `isa` (default: the best this CPU runs); nil for unsupported
+    /// types or an ISA this CPU cannot execute.
+    public static func kernel(for type: GGMLType, isa: QuantISA = .best) -> QuantKernel? {
+        guard isa.isAvailable else { return nil }
+        switch isa {
+        case .portable: return portable[type]
+        case .avx2: return avx2[type]
+        case .avx512: return avx512[type]
+        }
+    }
+
+    /// Quantizes one row of activations into `type` (a `vecDotType`) with its `fromFloat`:
+    /// the LLM calls this once per input row, then `vecDot` once per weight row.
+    public static func quantizeRow(_ src: UnsafePointer<Float>, count: Int, to type: GGMLType,
+                                   dst: UnsafeMutableRawPointer, isa: QuantISA = .best) {
+        guard let k = kernel(for: type, isa: isa) else { preconditionFailure("no kernel for \(type)") }
+        k.fromFloat(src, dst, count)
+    }
+
+    // MARK: - Tables
+
+    private static func entry<F: BlockFormat>(_ f: F.Type, _ vecDotType: GGMLType, _ vecDot: @escaping QuantKernel.VecDot,
+                                              fromFloat: QuantKernel.Quantize? = nil) -> QuantKernel {
+        QuantKernel(type: F.type, vecDotType: vecDotType,
+                    dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
+                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable)
+    }
+
+    static let portable: [GGMLType: QuantKernel] = {
+        let list: [QuantKernel] = [
+            entry(F32.self, .f32, { F32.vecDot($0, $1, $2) }),
+            entry(F16.self, .f16, { F16.vecDot($0, $1, $2) }),
+            entry(BF16.self, .bf16, { BF16.vecDot($0, $1, $2) }),
+            entry(Q4_0.self, .q8_0, { Q4_0.vecDotQ8_0($0, $1, $2) }),
+            entry(Q4_1.self, .q8_1, { Q4_1.vecDotQ8_1($0, $1, $2) }),
+            entry(Q5_0.self, .q8_0, { Q5_0.vecDotQ8_0($0, $1, $2) }),
+            entry(Q5_1.self, .q8_1, { Q5_1.vecDotQ8_1($0, $1, $2) }),
+            entry(Q8_0.self, .q8_0, { Q8_0.vecDotQ8_0($0, $1, $2) }, fromFloat: { Q8_0.quantizeActivation($0, $1, $2) }),
+            entry(Q8_1.self, .q8_1, { Q8_1.vecDotQ8_1($0, $1, $2) }, fromFloat: { Q8_1.quantizeActivation($0, $1, $2) }),
+            entry(Q2_K.self, .q8_K, { Q2_K.vecDotQ8_K($0, $1, $2) }),
+            entry(Q3_K.self, .q8_K, { Q3_K.vecDotQ8_K($0, $1, $2) }),
+            entry(Q4_K.self, .q8_K, { Q4_K.vecDotQ8_K($0, $1, $2) }),
+            entry(Q5_K.self, .q8_K, { Q5_K.vecDotQ8_K($0, $1, $2) }),
+            entry(Q6_K.self, .q8_K, { Q6_K.vecDotQ8_K($0, $1, $2) }),
+            entry(Q8_K.self, .q8_K, { Q8_K.vecDotQ8_K($0, $1, $2) }),
+        ]
+        return Dictionary(uniqueKeysWithValues: list.map { ($0.type, $0) })
+    }()
+
+    static let avx2: [GGMLType: QuantKernel] = SIMDKernels.table(base: portable, isa: .avx2)
+    static let avx512: [GGMLType: QuantKernel] = SIMDKernels.table(base: portable, isa: .avx512)
+}
+
+// MARK: - Array helpers (tests and tools; they allocate)
+
+extension QuantKernel {
+    /// Reference-quantizes `values` (count a multiple of `blockSize`).
+    public func quantize(_ values: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: rowBytes(values.count)!)
+        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBytes { quantize(x.baseAddress!, $0.baseAddress!, values.count) } }
+        return out
+    }
+
+    /// Quantizes `values` with `fromFloat` (activation quantization into this type).
+    public func quantizeActivations(_ values: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: rowBytes(values.count)!)
+        values.withUnsafeBufferPointer { x in out.withUnsafeMutableBytes { fromFloat(x.baseAddress!, $0.baseAddress!, values.count) } }
+        return out
+    }
+
+    /// Dequantizes whole blocks of `data`.
+    public func dequantize(_ data: [UInt8]) -> [Float] {
+        let count = data.count / type.typeSize * type.blockSize
+        var out = [Float](repeating: 0, count: count)
+        data.withUnsafeBytes { src in out.withUnsafeMutableBufferPointer { dequantize(src.baseAddress!, $0.baseAddress!, count) } }
+        return out
+    }
+
+    /// `vecDot` over `count` elements of a weight row and an activation row (`vecDotType`).
+    public func vecDot(count: Int, weights: [UInt8], activations: [UInt8]) -> Float {
+        weights.withUnsafeBytes { w in activations.withUnsafeBytes { a in vecDot(count, w.baseAddress!, a.baseAddress!) } }
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class QuantPlaceholderTests: XCTestCase { func testBuilds() {} }
