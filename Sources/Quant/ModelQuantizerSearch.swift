@@ -58,7 +58,27 @@ func makeQkx2Quants(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weight
 
 /// The candidates of `make_qx_quants` in the order ggml tries them: the initial scale (0),
 /// then -9...-1, 1...9, padded to 24 lanes.
-private let qxCandidates: [Float] = [0] + (-9...9).filter { $0 != 0 }.map(Float.init) + [0, 0, 0, 0, 0]
+private let qxCandidates0 = Lanes(0, -9, -8, -7, -6, -5, -4, -3)
+private let qxCandidates1 = Lanes(-2, -1, 1, 2, 3, 4, 5, 6)
+private let qxCandidates2 = Lanes(7, 8, 9, 0, 0, 0, 0, 0)
+
+/// The sums of one chunk of 8 candidates: iscale = -(nmax + 0.1*is)/max, levels clamped to
+/// [-nmax, nmax-1], sums weighted by x^2 (the scalar port's operations, lane by lane).
+@inline(__always)
+private func qxSums(_ n: Int, _ fnmax: Float, _ max: Float, _ isv: Lanes, _ lo: SIMD8<Int32>, _ hi: SIMD8<Int32>,
+                    _ x: UnsafePointer<Float>) -> (iscale: Lanes, sumlx: Lanes, suml2: Lanes) {
+    let iscale = -(fnmax + 0.1 * isv) / max
+    var slx = Lanes.zero, sl2 = Lanes.zero
+    for i in 0..<n {
+        let xi = x[i]
+        let l = nearestInt(iscale * xi).clamped(lowerBound: lo, upperBound: hi)
+        let fl = lanesFrom(l)
+        let w = xi * xi
+        slx += w * xi * fl
+        sl2 += w * fl * fl
+    }
+    return (iscale, slx, sl2)
+}
 
 /// `make_qx_quants` with rmse type 1 (weights x^2), all 19 candidate scales as lanes.
 func makeQxQuantsRmse1Lanes(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
@@ -73,37 +93,24 @@ func makeQxQuantsRmse1Lanes(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, 
     }
     let fnmax = Float(nmax)
     let lo = SIMD8<Int32>(repeating: -nmax), hi = SIMD8<Int32>(repeating: nmax - 1)
-    var sumlx = [Lanes](repeating: .zero, count: 3), suml2 = [Lanes](repeating: .zero, count: 3)
-    var iscales = [Lanes](repeating: .zero, count: 3)
-    qxCandidates.withUnsafeBufferPointer { cand in
-        for c in 0..<3 {
-            var isv = Lanes()
-            for k in 0..<8 { isv[k] = cand[8 * c + k] }
-            let iscale = -(fnmax + 0.1 * isv) / max
-            var slx = Lanes.zero, sl2 = Lanes.zero
-            for i in 0..<n {
-                let xi = x[i]
-                let l = nearestInt(iscale * xi).clamped(lowerBound: lo, upperBound: hi)
-                let fl = lanesFrom(l)
-                let w = xi * xi
-                slx += w * xi * fl
-                sl2 += w * fl * fl
-            }
-            sumlx[c] = slx; suml2[c] = sl2; iscales[c] = iscale
-        }
+    let c0 = qxSums(n, fnmax, max, qxCandidates0, lo, hi, x)
+    let c1 = qxSums(n, fnmax, max, qxCandidates1, lo, hi, x)
+    let c2 = qxSums(n, fnmax, max, qxCandidates2, lo, hi, x)
+    @inline(__always) func lane(_ j: Int) -> (iscale: Float, lx: Float, l2: Float) {
+        let c = j < 8 ? c0 : j < 16 ? c1 : c2
+        return (c.iscale[j & 7], c.sumlx[j & 7], c.suml2[j & 7])
     }
     // Lane 0 is the initial scale; then the candidates in order, each kept when it is better.
-    let lx0 = sumlx[0][0], l20 = suml2[0][0]
-    var scale: Float = l20 != 0 ? lx0 / l20 : 0
-    var best = scale * lx0
-    var winner = 0
+    let first = lane(0)
+    var scale: Float = first.l2 != 0 ? first.lx / first.l2 : 0
+    var best = scale * first.lx
+    var iscale = first.iscale
     for j in 1..<19 {
-        let lx = sumlx[j / 8][j % 8], l2 = suml2[j / 8][j % 8]
+        let (isc, lx, l2) = lane(j)
         if l2 > 0 && lx * lx > best * l2 {
-            scale = lx / l2; best = scale * lx; winner = j
+            scale = lx / l2; best = scale * lx; iscale = isc
         }
     }
-    let iscale = iscales[winner / 8][winner % 8]
     for i in 0..<n {
         let l = nearestInt(iscale * x[i])
         L[i] = Int8(truncatingIfNeeded: nmax + Swift.max(-nmax, Swift.min(nmax - 1, l)))

@@ -124,13 +124,33 @@ final class QuantizerSmolLM2Tests: XCTestCase {
         let dir = try quantizerTemporaryDirectory(self)
         for level in levels {
             for (name, src) in [("F32", f32), ("Q4_1", q41)] {
-                var times: [Double] = []
+                var times: [Double] = [], cpu: [Double] = []
                 for _ in 0..<3 {
+                    let c0 = cpuSeconds()
                     times.append(try ModelQuantizer(allowRequantize: true).quantize(src, to: dir + "/bench.gguf", level: level).seconds)
+                    cpu.append(cpuSeconds() - c0)
                 }
-                print(String(format: "bench %@ -> %@: best %.2f s (runs %@)", name, level.name, times.min()!,
-                             times.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
+                print(String(format: "bench %@ -> %@: best %.2f s wall (runs %@), CPU %@ s, load %.1f", name, level.name, times.min()!,
+                             times.map { String(format: "%.2f", $0) }.joined(separator: ", "),
+                             cpu.map { String(format: "%.2f", $0) }.joined(separator: ", "), loadAverage()))
             }
         }
     }
+}
+
+/// User + system CPU seconds of this process.
+private func cpuSeconds() -> Double {
+    var u = rusage()
+    #if canImport(Glibc)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    #else
+    getrusage(RUSAGE_SELF, &u)
+    #endif
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+}
+
+/// The 1-minute load average (other processes on the machine skew wall-clock times).
+private func loadAverage() -> Double {
+    var l = [Double](repeating: 0, count: 3)
+    return getloadavg(&l, 3) > 0 ? l[0] : -1
 }
