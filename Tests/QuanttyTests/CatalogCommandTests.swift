@@ -56,7 +56,7 @@ final class CatalogCommandTests: XCTestCase {
         let garbage = tmp + "/garbage.gguf"
         FileManager.default.createFile(atPath: garbage, contents: Data("not a model at all".utf8))
         let badToml = tmp + "/models.toml"
-        try "default = \"x\"\n[models.x]\nname = 3\n".write(toFile: badToml, atomically: true, encoding: .utf8)
+        try "default = \"x\"\n[models.x]\nname = 3\n[models.x.levels.Q8_0]\nfile = \"x.gguf\"\n".write(toFile: badToml, atomically: true, encoding: .utf8)
 
         let cases: [([String], String)] = [
             (["inspect", tmp + "/missing.gguf"], "missing.gguf"),
