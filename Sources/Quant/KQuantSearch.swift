@@ -5,9 +5,10 @@
 /// ggml's GROUP_MAX_EPS: groups whose largest magnitude is below it quantize to zero.
 let groupMaxEps: Float = 1e-15
 
+/// The scalar port, kept as the reference for `makeQxQuants` (ModelQuantizerSearch.swift).
 /// Symmetric search (`make_qx_quants` with no importance weights): levels L in 0..<2*nmax,
 /// returns the scale. rmseType 1 weighs errors by x^2 and tries 18 scales around -nmax/max.
-func makeQxQuants(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>,
+func makeQxQuantsScalar(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>,
                   rmseType: Int) -> Float {
     var max: Float = 0, amax: Float = 0
     for i in 0..<n {
@@ -118,9 +119,10 @@ func makeQ3Quants(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: Unsaf
     return suml2 > 0 ? sumlx / suml2 : 0
 }
 
+/// The scalar port, kept as the reference for `makeQkx2Quants` (ModelQuantizerSearch.swift).
 /// `make_qkx2_quants`: asymmetric search, levels L in 0...nmax, x ~ scale*L - theMin.
 /// Returns the scale; `theMin` receives the (non-negative) offset.
-func makeQkx2Quants(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
+func makeQkx2QuantsScalar(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                     _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                     rmin: Float, rdelta: Float, nstep: Int, useMad: Bool) -> Float {
     var min = x[0], max = x[0]

@@ -35,7 +35,7 @@ enum Q8_0: BlockFormat {
             let d = amax / 127
             let id: Float = d != 0 ? 1.0 / d : 0
             b.storeU16(floatToFP16(d), 0)
-            for j in 0..<32 { b[2 + j] = truncToByte((x[j] * id).rounded()) }
+            for j in 0..<32 { b[2 + j] = truncToByte(roundHalfAwayFromZero(x[j] * id)) }
         }
     }
 
