@@ -12,12 +12,15 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
     public let catalog: Catalog
     let paths: Paths
     let threads: Int
+    /// Makes levels with `quantize_from` when they are missing (the executable injects it).
+    let quantizer: Fetcher.Quantizer?
 
-    public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths()) {
+    public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths(), quantizer: Fetcher.Quantizer? = nil) {
         self.engine = Engine(threads: threads)
         self.catalog = catalog
         self.paths = paths
         self.threads = threads
+        self.quantizer = quantizer
     }
 
     /// The picker row of the catalog's default model.
@@ -76,7 +79,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     let resolved = try catalog.resolve(model.id, paths: paths)
                     if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
                         continuation.yield(.loadProgress(0.05))
-                        _ = try Fetcher(paths: paths).fetch(level)
+                        _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
                     }
                     continuation.yield(.loadProgress(0.5))
                     let info = try await engine.load(path: resolved.path, options: LoadOptions(

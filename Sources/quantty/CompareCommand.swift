@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Compare quantization levels.")
+    func run() async throws {}
+}
