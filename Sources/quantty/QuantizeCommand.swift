@@ -42,10 +42,14 @@ struct QuantizeCommand: AsyncParsableCommand {
             let bar = ProgressBar(label: "quantizing to \(level)")
             let report: QuantizeReport
             do {
-                report = try quantizer.quantize(source, to: output, level: level) { p in
+                let progress: ModelQuantizer.ProgressHandler = { p in
                     bar.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount) \(p.tensor.name)")
                     return true
                 }
+                // A float target dequantizes: nothing is requantized, no flag needed.
+                report = level.isQuantized
+                    ? try quantizer.quantize(source, to: output, level: level, progress: progress)
+                    : try quantizer.dequantizeModel(input, to: level, output: output, progress: progress)
             } catch {
                 bar.finish()
                 throw UserError(error)

@@ -61,8 +61,6 @@ final class QualityStatisticsTests: XCTestCase {
         // 200 positions of a 3-token vocabulary; KLD, nll and Δp computed here directly.
         var acc = QualityAccumulator()
         var klds: [Double] = [], nll: [Double] = [], nllBase: [Double] = [], pd: [Double] = []
-        var rng = SystemRandomNumberGenerator()
-        _ = rng
         var seed: UInt64 = 12345
         func next() -> Float {
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
