@@ -61,7 +61,8 @@ final class EngineLevelsTests: XCTestCase {
         let second = try await helper.collect(await engine.generate(GenerationRequest(prompt: .chat(chat), sampling: greedy, maxTokens: 8)))
         XCTAssertEqual(second.stats.level, "tiny:Q8_0")
         XCTAssertNotNil(second.finish)
-        XCTAssertLessThan(second.stats.promptTokens, 16, "after the prefill only the new turn is read")
+        XCTAssertLessThan(second.stats.promptTokens, 40, "after the prefill only the new turn is read (byte-level vocabulary)")
+        XCTAssertLessThan(second.stats.promptTokens * 2, prefill.stats.promptTokens)
 
         // The same follow-up on a fresh Q8_0 engine reading everything writes the same reply.
         let fresh = Engine()
@@ -89,7 +90,8 @@ final class EngineLevelsTests: XCTestCase {
         // A's KV cache still holds the first turn: a follow-up reads only its new tokens.
         let follow = try await helper.collect(await engine.generate(GenerationRequest(
             prompt: .chat(chat + [.assistant(first.text), .user("more")]), sampling: greedy, maxTokens: 4)))
-        XCTAssertLessThan(follow.stats.promptTokens, 16)
+        XCTAssertLessThan(follow.stats.promptTokens, 30, "only the new turn (byte-level vocabulary)")
+        XCTAssertLessThan(follow.stats.promptTokens, first.stats.promptTokens)
         XCTAssertEqual(follow.stats.level, "A")
     }
 
@@ -127,7 +129,8 @@ final class EngineLevelsTests: XCTestCase {
     func testCompareStreamsColumnsAndScoresTheReferenceReply() async throws {
         let (f32, q8) = try levels()
         let engine = Engine()
-        try await engine.load(path: q8, options: LoadOptions(contextLength: 256, label: "current"))
+        try await engine.load(path: q8, options: LoadOptions(contextLength: 256, label: "Q8_0"))
+        try await engine.swap(to: f32, options: LoadOptions(contextLength: 512, label: "current"))
         let request = GenerationRequest(prompt: .chat([.user("hello, who are you?")]), sampling: greedy, maxTokens: 16)
         let r = try await collectCompare(await engine.compare(request, levels: [
             CompareLevel(path: f32, options: LoadOptions(contextLength: 256, label: "F32")),
@@ -141,10 +144,11 @@ final class EngineLevelsTests: XCTestCase {
         XCTAssertNil(r.quality[0], "the reference is not scored against itself")
         XCTAssertEqual(q.reference, "F32")
         XCTAssertEqual(q.tokens, r.finished[0]?.generatedTokens)
-        XCTAssertGreaterThan(q.meanKLD, 0)
+        // The tiny model's logits reach ~100: its distributions are nearly one-hot.
+        XCTAssertGreaterThanOrEqual(q.meanKLD, 0)
         XCTAssertLessThan(q.meanKLD, 0.1, "Q8_0 is close to F32")
         XCTAssertGreaterThan(q.sameTop, 0.6)
-        XCTAssertGreaterThan(q.perplexity, 1)
+        XCTAssertGreaterThanOrEqual(q.perplexity, 0.999)
         let info = await engine.info
         XCTAssertEqual(info?.label, "current", "the level open before the comparison is open after it")
     }
@@ -161,6 +165,28 @@ final class EngineLevelsTests: XCTestCase {
         let q = try XCTUnwrap(r.quality[1])
         XCTAssertEqual(q.meanKLD, 0, accuracy: 1e-4)
         XCTAssertEqual(q.sameTop, 1)
+    }
+
+    /// The real model: a reply of Q8_0 scored by Q4_K_M has a measurable divergence.
+    func testRealSmolLM2CompareScoresTheReference() async throws {
+        let dir = (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/quantty/models"
+        let q8 = dir + "/SmolLM2-135M-Instruct.Q8_0.gguf", q4 = dir + "/SmolLM2-135M-Instruct.Q4_K_M.gguf"
+        guard FileManager.default.fileExists(atPath: q8), FileManager.default.fileExists(atPath: q4) else {
+            throw XCTSkip("SmolLM2 levels absent: run `quantty fetch --all`")
+        }
+        let engine = Engine()
+        let request = GenerationRequest(prompt: .chat([.user("Write one sentence about the sea.")]), sampling: greedy, maxTokens: 24)
+        let r = try await collectCompare(await engine.compare(request, levels: [
+            CompareLevel(path: q8, options: LoadOptions(contextLength: 512, label: "Q8_0")),
+            CompareLevel(path: q4, options: LoadOptions(contextLength: 512, label: "Q4_K_M")),
+        ]))
+        let q = try XCTUnwrap(r.quality[1])
+        XCTAssertEqual(q.tokens, r.finished[0]?.generatedTokens)
+        XCTAssertGreaterThan(q.meanKLD, 0.001)
+        XCTAssertLessThan(q.meanKLD, 1)
+        XCTAssertGreaterThan(q.sameTop, 0.5)
+        XCTAssertGreaterThan(q.perplexity, 1)
+        print("compare Q8_0 vs Q4_K_M: \(r.texts[0] ?? "") | \(r.texts[1] ?? "") | KLD \(q.meanKLD) same top \(q.sameTop) ppl \(q.perplexity)")
     }
 
     /// Swap timings on the real default model's levels (first open vs switching back).

@@ -65,8 +65,8 @@ extension AppState {
         case .chat:
             var k: [(key: String, label: String)] = [("Enter", "send")]
             if isGenerating { k.append(("Esc", "stop")) }
-            k += [("F1", "help"), ("F2", "model"), ("F3", "level"), (compareMode ? "F4" : "F4", compareMode ? "compare on" : "compare"),
-                  ("F5", "settings"), ("^O", "chats"), ("^N", "new"), ("^Q", "quit")]
+            if compareMode { k.append(("F4", "compare on")) }
+            k += [("F1", "help"), ("F2", "model"), ("F3", "level"), ("F5", "settings"), ("^O", "chats"), ("^N", "new"), ("^Q", "quit")]
             return k
         case .help: return [("Esc", "close")]
         case .modelPicker: return [("↑↓", "select"), ("Enter", "load"), ("Esc", "close")]

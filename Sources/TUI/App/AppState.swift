@@ -187,17 +187,11 @@ public struct AppState: Sendable {
     }
 
     /// The levels compare mode sends the next prompt to: the present levels of the loaded
-    /// model, highest precision first, at most `maxCompareLevels` (the loaded one included).
+    /// model, highest precision first, at most `maxCompareLevels`; the first is the reference.
     public func compareLevels() -> [ModelRow] {
         guard let m = model else { return [] }
-        let isLoaded = { (r: ModelRow) in r.id == m.row.id && r.level == m.row.level }
-        let present = levels(of: m.row).filter { $0.isPresent || isLoaded($0) }
-        var chosen = Array(present.prefix(Self.maxCompareLevels))
-        if !chosen.contains(where: isLoaded), chosen.count == Self.maxCompareLevels {
-            chosen[chosen.count - 1] = m.row
-            chosen.sort { ($0.bitsPerWeight ?? 0) > ($1.bitsPerWeight ?? 0) }
-        }
-        return chosen
+        let present = levels(of: m.row).filter { $0.isPresent || ($0.id == m.row.id && $0.level == m.row.level) }
+        return Array(present.prefix(Self.maxCompareLevels))
     }
 
     private mutating func toggleCompare() -> [Effect] {
