@@ -50,7 +50,7 @@ public enum CompareEvent: Sendable {
 
 extension Engine {
     static func key(_ path: String, _ options: LoadOptions) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path + "#\(options.contextLength.map(String.init) ?? "-")#\(options.template ?? "-")"
+        URL(fileURLWithPath: path).standardizedFileURL.path + "#\(options.contextLength.map(String.init) ?? "-")#\(options.template ?? "-")#\(options.maxBatch ?? 0)"
     }
 
     /// Labels of the levels kept open, least recently used first.

@@ -10,8 +10,12 @@ public struct LoadOptions: Sendable {
     public var template: String?
     /// A name for messages and stats (`id:LEVEL`); default: the file name.
     public var label: String?
-    public init(contextLength: Int? = nil, template: String? = nil, label: String? = nil) {
-        self.contextLength = contextLength; self.template = template; self.label = label
+    /// Tokens per forward micro-batch (default 256). Below 16, every block-quantized matmul
+    /// quantizes its activations to the weight's dot-product format, as ggml's CPU backend
+    /// always does; larger batches dequantize weights and multiply in float.
+    public var maxBatch: Int?
+    public init(contextLength: Int? = nil, template: String? = nil, label: String? = nil, maxBatch: Int? = nil) {
+        self.contextLength = contextLength; self.template = template; self.label = label; self.maxBatch = maxBatch
     }
 }
 

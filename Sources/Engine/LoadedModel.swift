@@ -23,7 +23,7 @@ final class LoadedModel: @unchecked Sendable {
         template = try ChatTemplate(file: file, override: options.template)
         let c = model.configuration
         let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
-        session = InferenceSession(model: model, contextLength: ctx, threads: threads)
+        session = InferenceSession(model: model, contextLength: ctx, threads: threads, maxBatch: options.maxBatch ?? 256)
         var stops = Set<Int32>()
         for id in 0 ..< Int32(tokenizer.count) where tokenizer.isEndOfGeneration(id) { stops.insert(id) }
         for s in template.endOfTurnStrings {

@@ -28,6 +28,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
     @Option(help: "Use at most this many chunks (default: all).") var chunks: Int?
     @Flag(help: "Skip the speed measurements.") var noSpeed = false
+    @Flag(help: "Quantize activations inside every quantized matmul, as llama.cpp's CPU backend does (small micro-batches; slower). Without it, long batches multiply in float, which scores quantized levels slightly better than llama-perplexity does.")
+    var ggmlActivations = false
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print a Markdown table.") var markdown = false
     @Flag(help: "Also print llama-perplexity's full statistics for every level.") var full = false
@@ -63,6 +65,7 @@ struct CompareCommand: AsyncParsableCommand {
         var file: String
         var n_ctx: Int
         var chunks: Int
+        var ggml_activations: Bool
         var tokens_scored: Int
         var seconds: Double
         var levels: [LevelResult]
@@ -140,7 +143,7 @@ struct CompareCommand: AsyncParsableCommand {
             for l in [baseLevel] + others {
                 let e = Engine(threads: threads)
                 do {
-                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name)))
+                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name, maxBatch: ggmlActivations ? 8 : nil)))
                 } catch { throw UserError("\(l.path): \(error)") }
                 engines.append(e)
             }
@@ -228,7 +231,7 @@ struct CompareCommand: AsyncParsableCommand {
                                                load_seconds: info.loadSeconds, statistics: s))
                 }
             }
-            let out = Output(model: modelName, base: baseLevel.name, file: file, n_ctx: n, chunks: chunkCount,
+            let out = Output(model: modelName, base: baseLevel.name, file: file, n_ctx: n, chunks: chunkCount, ggml_activations: ggmlActivations,
                              tokens_scored: stats.first?.count ?? 0, seconds: Date().timeIntervalSince(t0), levels: results)
             if json { try printJSON(out); return }
             print(Self.table(out, markdown: markdown))

@@ -73,7 +73,7 @@ struct FetchCommand: AsyncParsableCommand {
                 throw UserError("\(model ?? "") is a file path, not a catalog model: nothing to fetch")
             }
             let levels = all ? entry.levels : [level]
-            let fetcher = Fetcher(quantizer: QuantizeCommand.catalogQuantizer)
+            let fetcher = Fetcher(quantizer: QuantizeCommand.catalogQuantizer(showProgress: true))
             for l in levels {
                 let outcome: Fetcher.Outcome
                 do { outcome = try fetcher.fetch(l, of: entry, log: note) } catch { throw UserError(error) }

@@ -66,18 +66,21 @@ struct QuantizeCommand: AsyncParsableCommand {
 
     /// The quantizer as the catalog's fetcher uses it for `quantize_from` levels: requantizing
     /// is allowed (catalog sources are often quantized) and said on stderr.
-    static let catalogQuantizer: Fetcher.Quantizer = { source, output, type, progress in
-        guard let level = QuantizationLevel(name: type) else {
-            throw UserError("unknown quantization type '\(type)'")
+    /// `showProgress: false` writes nothing to stderr (inside the terminal UI).
+    static func catalogQuantizer(showProgress: Bool) -> Fetcher.Quantizer {
+        { source, output, type, progress in
+            guard let level = QuantizationLevel(name: type) else {
+                throw UserError("unknown quantization type '\(type)'")
+            }
+            let bar = showProgress ? ProgressBar(label: "quantizing to \(level)") : nil
+            let report = try ModelQuantizer(allowRequantize: true).quantize(source, to: output, level: level) { p in
+                bar?.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount)")
+                progress(p.fraction)
+                return true
+            }
+            bar?.finish()
+            if showProgress { for w in report.warnings where w.hasPrefix("requantizing") { note("note: \(w)") } }
         }
-        let bar = ProgressBar(label: "quantizing to \(level)")
-        let report = try ModelQuantizer(allowRequantize: true).quantize(source, to: output, level: level) { p in
-            bar.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount)")
-            progress(p.fraction)
-            return true
-        }
-        bar.finish()
-        for w in report.warnings where w.hasPrefix("requantizing") { note("note: \(w)") }
     }
 }
 

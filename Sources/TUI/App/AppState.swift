@@ -89,7 +89,16 @@ public struct AppState: Sendable {
             return []
         case .modelsListed(let rows):
             picker.rows = rows
-            if let m = model { picker.select(id: m.row.id) }
+            if let m = model {
+                picker.select(id: m.row.id)
+                if mode == .quantLevel {
+                    quantPicker = ModelPicker(rows: levels(of: m.row))
+                    if let i = quantPicker.visibleRows.firstIndex(where: { $0.id == m.row.id && $0.level == m.row.level }) {
+                        quantPicker.move(i)
+                    }
+                    if quantPicker.rows.count > 1, status?.tone == .warning { status = nil }
+                }
+            }
             return []
         default: break
         }
@@ -490,6 +499,7 @@ public struct AppState: Sendable {
     public mutating func startLoading(_ row: ModelRow) -> [Effect] {
         loading = row
         picker.loading = (row.name + " " + row.level, 0)
-        return [.load(row)]
+        // The picker rows also feed F3 (levels) and F4 (compare): list them now.
+        return [.load(row), .listModels]
     }
 }
