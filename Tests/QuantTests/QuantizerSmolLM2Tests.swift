@@ -10,6 +10,17 @@ final class QuantizerSmolLM2Tests: XCTestCase {
 
     private let levels: [QuantizationLevel] = [.q4_K_M, .q5_K_M, .q8_0]
 
+    /// Unoptimized builds take minutes here (the plan itself is checked in QuantizationPlanTests,
+    /// which is fast): skip unless QUANTTY_HEAVY=1.
+    override func setUpWithError() throws {
+        #if DEBUG
+        if ProcessInfo.processInfo.environment["QUANTTY_HEAVY"] != "1" {
+            print("skip: QuantizerSmolLM2Tests quantize a 135M model; run them with `swift test -c release -Xswiftc -enable-testing --filter QuantizerSmolLM2Tests` (or QUANTTY_HEAVY=1)")
+            throw XCTSkip("heavy test in a debug build")
+        }
+        #endif
+    }
+
     private func check(_ out: String, against level: QuantizationLevel, file: StaticString = #filePath, line: UInt = #line) throws {
         let fx = try QuantizerData.planFixture(level.name)
         let q = try GGUFFile(path: out)
