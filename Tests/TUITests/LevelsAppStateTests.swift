@@ -17,7 +17,9 @@ final class LevelsAppStateTests: XCTestCase {
                  sizeBytes: 600 << 20, bitsPerWeight: 8.5, isPresent: true),
     ]
 
-    func loaded(_ row: ModelRow = rows[0], rows: [ModelRow] = rows) -> AppState {
+    func loaded(_ row: ModelRow = rows[0], rows: [ModelRow] = rows) -> AppState { Self.loadedState(row, rows: rows) }
+
+    static func loadedState(_ row: ModelRow = rows[0], rows: [ModelRow] = rows) -> AppState {
         var s = AppState(width: 110, height: 32)
         _ = s.reduce(.modelsListed(rows))
         _ = s.reduce(.backend(.modelLoaded(LoadedModel(row: row, contextSize: 2048, threads: 2))))
@@ -155,5 +157,26 @@ final class LevelsAppStateTests: XCTestCase {
         XCTAssertEqual(backend.comparisons.first?.1.map(\.level), ["Q8_0", "Q5_K_M", "Q4_K_M"])
         XCTAssertEqual(c.state.comparison?.columns.compactMap(\.quality).count, 2)
         XCTAssertEqual(c.state.chat.messages.filter { $0.role == .assistant }.last?.footer?.level, "Q8_0")
+    }
+}
+
+final class LevelsRenderTests: XCTestCase {
+    /// The compare columns on a 110x32 screen (printed for the notes).
+    func testCompareColumnsRender() {
+        var s = LevelsAppStateTests.loadedState()
+        _ = s.handle(.function(4))
+        for c in "Tell me about the sea" { _ = s.handle(.character(c)) }
+        _ = s.handle(.enter)
+        let levels = ["Q8_0", "Q5_K_M", "Q4_K_M"]
+        for c in 0 ..< 3 {
+            _ = s.reduce(.backend(.compareStarted(column: c, level: levels[c])))
+            _ = s.reduce(.backend(.compareToken(column: c, "The sea is a vast and mysterious realm, where the boundaries of the ocean dissolve \(c).")))
+            _ = s.reduce(.backend(.compareColumnFinished(column: c, CompareColumnStats(tokens: 24, tokensPerSecond: 45.2 - Double(c), mappedBytes: 150 << 20, residentBytes: 420 << 20))))
+        }
+        _ = s.reduce(.backend(.compareQuality(column: 1, CompareQuality(reference: "m:Q8_0", perplexity: 2.31, meanKLD: 0.0712, sameTop: 0.875))))
+        let screen = s.render().text()
+        print(screen)
+        XCTAssertTrue(screen.contains("Q5_K_M"))
+        XCTAssertTrue(screen.contains("scoring…"), "column 3 waits for its score")
     }
 }

@@ -9,10 +9,16 @@ public struct Comparison: Equatable, Sendable {
         public var quality: CompareQuality?
         public init(level: String) { self.level = level }
 
-        /// "12 tok · 85.3 tok/s · 105 MiB mapped".
+        /// "12 tok · 85.3 tok/s".
         public var statsLine: String? {
             guard let s = stats else { return nil }
-            return "\(s.tokens) tok · \(Format.rate(s.tokensPerSecond)) tok/s · \(Format.bytes(s.mappedBytes)) · rss \(Format.bytes(s.residentBytes))"
+            return "\(s.tokens) tok · \(Format.rate(s.tokensPerSecond)) tok/s"
+        }
+
+        /// "mem 150 MiB · rss 420 MiB": the level's weights and KV cache, the process.
+        public var memoryLine: String? {
+            guard let s = stats else { return nil }
+            return "mem \(Format.bytes(s.mappedBytes)) · rss \(Format.bytes(s.residentBytes))"
         }
 
         /// "vs Q8_0: ppl 3.21 · KLD 0.0123 · same top 91%".
@@ -38,6 +44,14 @@ public struct Comparison: Equatable, Sendable {
         guard !columns.isEmpty, area.width >= columns.count * 8, area.height >= 4 else { return }
         let gap = 1
         let w = (area.width - gap * (columns.count - 1)) / columns.count
+        let footers: [[String]] = columns.enumerated().map { i, c in
+            var footer: [String] = []
+            for line in [c.statsLine, c.memoryLine].compactMap({ $0 }) { footer += TextWrap.wrap(line, width: w) }
+            if let q = c.qualityLine { footer += TextWrap.wrap(q, width: w) }
+            else if i > 0, c.stats != nil, isRunning { footer.append("scoring…") }
+            return footer
+        }
+        let footerHeight = min(footers.map(\.count).max() ?? 0, max(0, area.height - 2))
         for (i, c) in columns.enumerated() {
             let x = area.x + i * (w + gap)
             let col = Rect(x: x, y: area.y, width: w, height: area.height)
@@ -46,11 +60,8 @@ public struct Comparison: Equatable, Sendable {
             }
             let title = c.level + (i == 0 ? " (reference)" : "")
             grid.put(Format.padRight(title, w), x: x, y: area.y, style: Style(fg: .accent, .bold), clip: col)
-            var footer: [String] = []
-            if let s = c.statsLine { footer += TextWrap.wrap(s, width: w) }
-            if let q = c.qualityLine { footer += TextWrap.wrap(q, width: w) }
-            else if i > 0, c.stats != nil, isRunning { footer.append("scoring…") }
-            let bodyHeight = max(0, area.height - 1 - footer.count)
+            let footer = footers[i]
+            let bodyHeight = max(0, area.height - 1 - footerHeight)
             var body = c.text
             if c.isStreaming { body += "▍" }
             let lines = Markdown.lines(body, width: w)
