@@ -127,13 +127,21 @@ final class LoadedModel: @unchecked Sendable {
     /// the next reply only reads its new tokens. Ends with `.finished(.prefilled, stats)`.
     func prefill(_ prompt: Prompt, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
         let start = Date()
-        let (tokens, dropped) = try promptTokens(prompt, reserve: reserve(for: GenerationRequest(prompt: prompt)),
-                                                 generationPrompt: false)
-        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
-        let keep = reuseCachedPrefix(of: tokens, limit: tokens.count)
         var stats = GenerationStats()
         stats.contextSize = session.cache.contextLength
         stats.level = info.label
+        let tokens: [Int32], dropped: Int
+        do {
+            (tokens, dropped) = try promptTokens(prompt, reserve: reserve(for: GenerationRequest(prompt: prompt)),
+                                                 generationPrompt: false)
+        } catch EngineError.promptTooLong, EngineError.emptyPrompt {
+            // Nothing worth reading ahead: the next reply trims the conversation as it needs.
+            stats.contextUsed = session.position
+            emit(.finished(.prefilled, stats))
+            return
+        }
+        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
+        let keep = reuseCachedPrefix(of: tokens, limit: tokens.count)
         stats.promptTokens = try readPrompt(tokens, keep: keep, stop: stop, logits: nil, emit: emit)
         stats.promptSeconds = Date().timeIntervalSince(start)
         stats.contextUsed = session.position

@@ -216,3 +216,16 @@ final class EngineLevelsTests: XCTestCase {
         print("swap timings: " + report.joined(separator: "; "))
     }
 }
+
+extension EngineLevelsTests {
+    /// A conversation too long to read ahead is not an error: the next reply trims it.
+    func testPrefillOfAnOverlongConversationIsANoOp() async throws {
+        let (f32, _) = try levels()
+        let engine = Engine()
+        try await engine.load(path: f32, options: LoadOptions(contextLength: 64))
+        let chat: [ChatMessage] = [.user(String(repeating: "long text ", count: 20))]
+        let r = try await collect(await engine.prefill(chat))
+        XCTAssertEqual(r.finish, .prefilled)
+        XCTAssertEqual(r.stats.promptTokens, 0)
+    }
+}
