@@ -143,7 +143,7 @@ struct CompareCommand: AsyncParsableCommand {
             for l in [baseLevel] + others {
                 let e = Engine(threads: threads)
                 do {
-                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name, maxBatch: ggmlActivations ? 8 : nil)))
+                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name, maxBatch: ggmlActivations && Self.isQuantized(l.path) ? 8 : nil)))
                 } catch { throw UserError("\(l.path): \(error)") }
                 engines.append(e)
             }
@@ -242,6 +242,13 @@ struct CompareCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// Whether the file holds block-quantized tensors (float files need no small batches:
+    /// their matmuls never quantize activations, in ggml either).
+    static func isQuantized(_ path: String) -> Bool {
+        guard let f = try? GGUFFile(path: path, requireSupportedTypes: false) else { return true }
+        return f.tensors.contains { $0.type.isBlockQuantized }
     }
 
     static func table(_ o: Output, markdown: Bool) -> String {
