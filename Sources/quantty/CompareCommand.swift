@@ -28,8 +28,8 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
     @Option(help: "Use at most this many chunks (default: all).") var chunks: Int?
     @Flag(help: "Skip the speed measurements.") var noSpeed = false
-    @Flag(help: "Quantize activations inside every quantized matmul, as llama.cpp's CPU backend does (small micro-batches; slower). Without it, long batches multiply in float, which scores quantized levels slightly better than llama-perplexity does.")
-    var ggmlActivations = false
+    @Flag(help: "Multiply long batches in float (about 3x faster). By default every quantized matmul quantizes its activations, as llama.cpp's CPU backend does, so the figures match llama-perplexity's; in float, quantized levels score better than llama-perplexity says (Q8_0's KLD about a third).")
+    var floatActivations = false
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print a Markdown table.") var markdown = false
     @Flag(help: "Also print llama-perplexity's full statistics for every level.") var full = false
@@ -143,7 +143,8 @@ struct CompareCommand: AsyncParsableCommand {
             for l in [baseLevel] + others {
                 let e = Engine(threads: threads)
                 do {
-                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name, maxBatch: ggmlActivations && Self.isQuantized(l.path) ? 8 : nil)))
+                    infos.append(try await e.load(path: l.path, options: LoadOptions(contextLength: nCtx, label: l.name,
+                                                              maxBatch: !floatActivations && Self.isQuantized(l.path) ? Self.ggmlMicroBatch : nil)))
                 } catch { throw UserError("\(l.path): \(error)") }
                 engines.append(e)
             }
@@ -198,7 +199,14 @@ struct CompareCommand: AsyncParsableCommand {
             if !noSpeed {
                 let pp = Array(tokens.prefix(min(n / 2, tokens.count)))
                 let tg = Array(tokens.dropFirst(pp.count).prefix(32))
-                for (i, e) in engines.enumerated() {
+                for (i, l) in ([baseLevel] + others).enumerated() {
+                    // Speed as chat runs it: the engine's usual batches, not the small ones above.
+                    var e = engines[i]
+                    if !floatActivations {
+                        e = Engine(threads: threads)
+                        try await e.load(path: l.path, options: LoadOptions(contextLength: n, label: l.name))
+                        engines[i] = e   // the quality engine is no longer needed
+                    }
                     speeds[i] = try await e.withSession { s, _ in
                         try s.evaluate(Array(pp.prefix(16)), startPosition: 0) { _, _ in }   // warm-up
                         let a = Date()
@@ -231,7 +239,7 @@ struct CompareCommand: AsyncParsableCommand {
                                                load_seconds: info.loadSeconds, statistics: s))
                 }
             }
-            let out = Output(model: modelName, base: baseLevel.name, file: file, n_ctx: n, chunks: chunkCount, ggml_activations: ggmlActivations,
+            let out = Output(model: modelName, base: baseLevel.name, file: file, n_ctx: n, chunks: chunkCount, ggml_activations: !floatActivations,
                              tokens_scored: stats.first?.count ?? 0, seconds: Date().timeIntervalSince(t0), levels: results)
             if json { try printJSON(out); return }
             print(Self.table(out, markdown: markdown))
@@ -243,6 +251,11 @@ struct CompareCommand: AsyncParsableCommand {
             }
         }
     }
+
+    /// Micro-batch size that keeps every quantized matmul on the engine's vec-dot path
+    /// (activations quantized to the weight's dot format, as ggml does): under its tile
+    /// threshold of 16 tokens. `LevelsCompareTests` checks the figures this gives.
+    static let ggmlMicroBatch = 15
 
     /// Whether the file holds block-quantized tensors (float files need no small batches:
     /// their matmuls never quantize activations, in ggml either).
