@@ -22,12 +22,13 @@ deps:
 build:
 	$(SWIFT) build -c release --product quantty
 
+# The default model's downloaded level, then its levels made by the quantizer (once, cached).
 fetch: build
-	$(BIN) fetch
+	$(BIN) fetch --all
 
 # The tests use both real models and the gguf Python package as a second reader.
 fetch-test: build
-	$(BIN) fetch smollm2-135m-instruct
+	$(BIN) fetch --all smollm2-135m-instruct
 	$(BIN) fetch gemma-3-270m
 	@scripts/install-pytools.sh
 

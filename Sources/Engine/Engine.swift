@@ -10,8 +10,12 @@ public struct LoadOptions: Sendable {
     public var template: String?
     /// A name for messages and stats (`id:LEVEL`); default: the file name.
     public var label: String?
-    public init(contextLength: Int? = nil, template: String? = nil, label: String? = nil) {
-        self.contextLength = contextLength; self.template = template; self.label = label
+    /// Tokens per forward micro-batch (default 256). Below 16, every block-quantized matmul
+    /// quantizes its activations to the weight's dot-product format, as ggml's CPU backend
+    /// always does; larger batches dequantize weights and multiply in float.
+    public var maxBatch: Int?
+    public init(contextLength: Int? = nil, template: String? = nil, label: String? = nil, maxBatch: Int? = nil) {
+        self.contextLength = contextLength; self.template = template; self.label = label; self.maxBatch = maxBatch
     }
 }
 
@@ -75,30 +79,38 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
 /// streamed as events. Compute runs on the engine's own thread and worker pool, never on
 /// Swift's cooperative pool; the actor only coordinates.
 public actor Engine {
-    private let compute = ComputeThread(name: "quantty.engine")
-    private let threads: Int
-    private var current: LoadedModel?
-    private var activeStop: StopFlag?
+    let compute = ComputeThread(name: "quantty.engine")
+    let threads: Int
+    var current: LoadedModel?
+    var activeStop: StopFlag?
+    /// Levels already opened (mapped, with their KV cache and conversation), most recently
+    /// used last; `swap` returns to one of them without reading its file again.
+    var openLevels: [(key: String, model: LoadedModel)] = []
+    /// How many levels `swap` keeps open (the current one included).
+    public var maxOpenLevels: Int
 
-    public init(threads: Int = 2) {
+    public init(threads: Int = 2, maxOpenLevels: Int = 4) {
         self.threads = max(1, threads)
+        self.maxOpenLevels = max(1, maxOpenLevels)
     }
 
     /// The open model, if any.
     public var info: ModelInfo? { current?.info }
 
-    /// Opens `path` (memory-mapped), replacing the open model.
+    /// Opens `path` (memory-mapped), replacing the open model and forgetting every level kept
+    /// open by `swap`.
     @discardableResult
     public func load(path: String, options: LoadOptions = LoadOptions()) async throws -> ModelInfo {
         stop()
         let threads = self.threads
         let loaded = try await compute.run { try LoadedModel(path: path, options: options, threads: threads) }
         current = loaded
+        openLevels = [(Self.key(path, options), loaded)]
         return loaded.info
     }
 
-    /// Closes the open model.
-    public func unload() { stop(); current = nil }
+    /// Closes the open model (and every level kept open).
+    public func unload() { stop(); current = nil; openLevels = [] }
 
     /// Token ids of `text` with the open model's tokenizer.
     public func tokenize(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = true) throws -> [Int32] {

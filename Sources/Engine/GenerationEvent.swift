@@ -29,6 +29,8 @@ public enum FinishReason: String, Sendable, Codable {
     case length
     /// The caller stopped it (or the stream was dropped).
     case stopped
+    /// A `prefill` finished reading the conversation (nothing was generated).
+    case prefilled
 }
 
 /// Timing and counts of one generation.
@@ -46,6 +48,8 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     public var contextSize = 0
     /// Sum of the generated tokens' log-probabilities (for perplexity).
     public var sumLogProbability = 0.0
+    /// The label (`id:LEVEL` or file name) of the model level that wrote this reply.
+    public var level: String?
 
     public init() {}
 

@@ -23,7 +23,7 @@ final class LoadedModel: @unchecked Sendable {
         template = try ChatTemplate(file: file, override: options.template)
         let c = model.configuration
         let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
-        session = InferenceSession(model: model, contextLength: ctx, threads: threads)
+        session = InferenceSession(model: model, contextLength: ctx, threads: threads, maxBatch: options.maxBatch ?? 256)
         var stops = Set<Int32>()
         for id in 0 ..< Int32(tokenizer.count) where tokenizer.isEndOfGeneration(id) { stops.insert(id) }
         for s in template.endOfTurnStrings {
@@ -51,7 +51,7 @@ final class LoadedModel: @unchecked Sendable {
 
     /// Tokens of `prompt`, trimmed to leave `reserve` positions for the reply: a chat keeps
     /// its system message and drops its oldest turns; other prompts that do not fit are errors.
-    func promptTokens(_ prompt: Prompt, reserve: Int) throws -> (tokens: [Int32], dropped: Int) {
+    func promptTokens(_ prompt: Prompt, reserve: Int, generationPrompt: Bool = true) throws -> (tokens: [Int32], dropped: Int) {
         let budget = session.cache.contextLength - reserve
         switch prompt {
         case .text(let s, let addSpecial, let parseSpecial):
@@ -63,7 +63,7 @@ final class LoadedModel: @unchecked Sendable {
             guard !messages.isEmpty else { throw EngineError.emptyPrompt }
             var dropped = 0
             while true {
-                let text = template.render(messages, addGenerationPrompt: true)
+                let text = template.render(messages, addGenerationPrompt: generationPrompt)
                 let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
                 if ids.count <= budget { return (ids, dropped) }
                 // Drop the oldest message after the system prompt, keeping at least the last one.
@@ -84,32 +84,30 @@ final class LoadedModel: @unchecked Sendable {
 
     /// Runs one generation, calling `emit` for every event. Reuses the cached prefix of the
     /// prompt, so a follow-up turn reads only its new tokens.
-    func generate(_ request: GenerationRequest, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
-        let start = Date()
+    /// Positions kept free for the reply of `request`.
+    func reserve(for request: GenerationRequest) -> Int {
         let ctx = session.cache.contextLength
-        let reserve = min(request.maxTokens ?? max(ctx / 4, 16), ctx / 2)
-        var (prompt, dropped) = try promptTokens(request.prompt, reserve: max(1, reserve))
-        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
+        return max(1, min(request.maxTokens ?? max(ctx / 4, 16), ctx / 2))
+    }
 
-        var sampler = try Sampler(parameters: request.sampling, vocabularySize: model.configuration.vocabularySize)
-        sampler.accept(contentsOf: prompt)
-
-        // Reuse the longest cached prefix; always evaluate at least the last prompt token.
-        var keep = zip(cachedTokens, prompt).prefix { $0 == $1 }.count
-        keep = min(keep, prompt.count - 1)
+    /// Keeps the longest cached prefix of `tokens` (at most `limit` tokens) and drops the
+    /// rest of the cache; returns how many tokens are kept.
+    private func reuseCachedPrefix(of tokens: [Int32], limit: Int) -> Int {
+        var keep = zip(cachedTokens, tokens).prefix { $0 == $1 }.count
+        keep = max(0, min(keep, limit))
         if keep < session.position {
             do { try session.evaluate([], startPosition: keep) { _, _ in } } catch {
                 resetContext(); keep = 0
             }
         }
         cachedTokens.removeSubrange(min(keep, cachedTokens.count)...)
+        return keep
+    }
 
-        var stats = GenerationStats()
-        stats.contextSize = ctx
-        let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: model.configuration.vocabularySize)
-        defer { logits.deallocate() }
-
-        // Prompt, in chunks so progress shows and a stop takes effect between them.
+    /// Evaluates `prompt` after its cached prefix, in chunks so progress shows and a stop takes
+    /// effect between them; the last token's logits land in `logits`. Returns the tokens read.
+    private func readPrompt(_ prompt: [Int32], keep: Int, stop: StopFlag, logits: UnsafeMutableBufferPointer<Float>?,
+                            emit: (GenerationEvent) -> Void) throws -> Int {
         let pending = Array(prompt[keep...])
         let chunk = 64
         var done = 0
@@ -117,11 +115,89 @@ final class LoadedModel: @unchecked Sendable {
             if stop.isSet { break }
             let n = min(chunk, pending.count - done)
             let part = Array(pending[done ..< done + n])
-            try session.evaluate(part, outputs: .last) { _, l in _ = logits.initialize(from: l) }
+            try session.evaluate(part, outputs: .last) { _, l in if let logits { _ = logits.initialize(from: l) } }
             cachedTokens.append(contentsOf: part)
             done += n
             emit(.promptProgress(done: done, total: pending.count))
         }
+        return done
+    }
+
+    /// Reads a conversation into the KV cache without generating (after a level swap), so
+    /// the next reply only reads its new tokens. Ends with `.finished(.prefilled, stats)`.
+    func prefill(_ prompt: Prompt, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
+        let start = Date()
+        var stats = GenerationStats()
+        stats.contextSize = session.cache.contextLength
+        stats.level = info.label
+        let tokens: [Int32], dropped: Int
+        do {
+            (tokens, dropped) = try promptTokens(prompt, reserve: reserve(for: GenerationRequest(prompt: prompt)),
+                                                 generationPrompt: false)
+        } catch EngineError.promptTooLong, EngineError.emptyPrompt {
+            // Nothing worth reading ahead: the next reply trims the conversation as it needs.
+            stats.contextUsed = session.position
+            emit(.finished(.prefilled, stats))
+            return
+        }
+        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
+        let keep = reuseCachedPrefix(of: tokens, limit: tokens.count)
+        stats.promptTokens = try readPrompt(tokens, keep: keep, stop: stop, logits: nil, emit: emit)
+        stats.promptSeconds = Date().timeIntervalSince(start)
+        stats.contextUsed = session.position
+        emit(.finished(stop.isSet ? .stopped : .prefilled, stats))
+    }
+
+    /// Teacher forcing: the logits this model gives for each token of `continuation` after
+    /// `prompt` (reusing the cached prefix), passed to `row(j, logits)` for continuation[j].
+    func score(prompt: [Int32], continuation: [Int32], stop: StopFlag,
+               row: (Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        guard !continuation.isEmpty, !prompt.isEmpty else { return }
+        let all = prompt + continuation
+        let keep = reuseCachedPrefix(of: all, limit: prompt.count - 1)
+        let input = Array(all[keep ..< all.count - 1])
+        let firstOutput = prompt.count - 1 - keep
+        var done = 0
+        let chunk = 64
+        while done < input.count {
+            if stop.isSet { return }
+            let n = min(chunk, input.count - done)
+            let part = Array(input[done ..< done + n])
+            let base = done
+            try session.evaluate(part, outputs: .from(max(0, firstOutput - done))) { i, l in
+                let j = base + i - firstOutput
+                if j >= 0 { try row(j, l) }
+            }
+            cachedTokens.append(contentsOf: part)
+            done += n
+        }
+    }
+
+    func generate(_ request: GenerationRequest, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
+        try generate(request, stop: stop, observe: nil, emit: emit)
+    }
+
+    /// `observe(token, logits)` sees the raw logits every emitted token was sampled from.
+    func generate(_ request: GenerationRequest, stop: StopFlag, observe: ((Int32, UnsafeBufferPointer<Float>) -> Void)?,
+                  emit: (GenerationEvent) -> Void) throws {
+        let start = Date()
+        let ctx = session.cache.contextLength
+        var (prompt, dropped) = try promptTokens(request.prompt, reserve: reserve(for: request))
+        if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
+
+        var sampler = try Sampler(parameters: request.sampling, vocabularySize: model.configuration.vocabularySize)
+        sampler.accept(contentsOf: prompt)
+
+        // Reuse the longest cached prefix; always evaluate at least the last prompt token.
+        let keep = reuseCachedPrefix(of: prompt, limit: prompt.count - 1)
+
+        var stats = GenerationStats()
+        stats.contextSize = ctx
+        stats.level = info.label
+        let logits = UnsafeMutableBufferPointer<Float>.allocate(capacity: model.configuration.vocabularySize)
+        defer { logits.deallocate() }
+
+        let done = try readPrompt(prompt, keep: keep, stop: stop, logits: logits, emit: emit)
         stats.promptTokens = done
         stats.promptSeconds = Date().timeIntervalSince(start)
         stats.contextUsed = session.position
@@ -141,6 +217,7 @@ final class LoadedModel: @unchecked Sendable {
             stats.generatedTokens += 1
             stats.sumLogProbability += Double(logProb)
             stats.generationSeconds = now.timeIntervalSince(firstTokenAt!)
+            observe?(token, UnsafeBufferPointer(logits))
             emit(.token(TokenEvent(id: token, text: decoder.feed(token), logProbability: logProb)))
             if session.position >= ctx { reason = .length; break }
             try session.evaluate([token], outputs: .last) { _, l in _ = logits.initialize(from: l) }

@@ -19,7 +19,7 @@ struct ChatCommand: AsyncParsableCommand {
                 throw UserError("the chat needs a terminal (stdin and stdout); for scripts use `quantty run --chat -p TEXT`")
             }
             let catalog = try global.catalog()
-            let backend = EngineBackend(catalog: catalog, threads: threads)
+            let backend = EngineBackend(catalog: catalog, threads: threads, quantizer: QuantizeCommand.catalogQuantizer(showProgress: false))
             var startRow = backend.defaultRow()
             if let model {
                 let rows = await backend.models()

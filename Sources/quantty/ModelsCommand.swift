@@ -61,8 +61,8 @@ struct FetchCommand: AsyncParsableCommand {
         abstract: "Get a catalog model into $XDG_CACHE_HOME/quantty/models (default: the default model).")
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "Catalog id or id:LEVEL; all levels with a download source when --all.") var model: String?
-    @Flag(help: "Fetch every level of the model that can be downloaded.") var all = false
+    @Argument(help: "Catalog id or id:LEVEL; all its levels when --all.") var model: String?
+    @Flag(help: "Fetch every level of the model (levels with `quantize_from` are made by the quantizer, once).") var all = false
 
     func run() async throws {
         try await reportingErrors {
@@ -73,13 +73,18 @@ struct FetchCommand: AsyncParsableCommand {
                 throw UserError("\(model ?? "") is a file path, not a catalog model: nothing to fetch")
             }
             let levels = all ? entry.levels : [level]
-            let fetcher = Fetcher()
+            let fetcher = Fetcher(quantizer: QuantizeCommand.catalogQuantizer(showProgress: true))
             for l in levels {
                 let outcome: Fetcher.Outcome
-                do { outcome = try fetcher.fetch(l, log: note) } catch { throw UserError(error) }
+                do { outcome = try fetcher.fetch(l, of: entry, log: note) } catch { throw UserError(error) }
                 switch outcome {
                 case .alreadyPresent(let path): print("\(entry.id):\(l.name) present: \(path)")
-                case .fetched(let path, let bytes): print("\(entry.id):\(l.name) fetched: \(path) (\(formatBytes(bytes)), sha256 ok)")
+                case .fetched(let path, let bytes):
+                    if case .quantize(let from, _)? = l.source {
+                        print("\(entry.id):\(l.name) made from \(from): \(path) (\(formatBytes(bytes)))")
+                    } else {
+                        print("\(entry.id):\(l.name) fetched: \(path) (\(formatBytes(bytes)), sha256 ok)")
+                    }
                 }
             }
         }

@@ -68,3 +68,46 @@ final class FetcherTests: XCTestCase {
         }
     }
 }
+
+/// Levels made by an injected quantizer (`quantize_from`), without the real one.
+final class FetcherDerivedTests: XCTestCase {
+    func testDerivedLevelUsesInjectedQuantizerOnce() throws {
+        let cache = NSTemporaryDirectory() + "quantty-derive-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let src = cache + "/src.gguf"
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        try Data("source".utf8).write(to: URL(fileURLWithPath: src))
+        let source = LevelEntry(name: "F32", file: src)
+        let derived = LevelEntry(name: "Q8_0", file: "d.gguf", source: .quantize(from: "F32", type: "Q8_0"))
+        let model = ModelEntry(id: "m", name: "M", levels: [source, derived])
+        final class Calls: @unchecked Sendable { var n = 0; var outputs: [String] = [] }
+        let calls = Calls()
+        let fetcher = Fetcher(paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]),
+                              quantizer: { s, o, t, _ in
+                                  calls.n += 1; calls.outputs.append(o)
+                                  try Data("\(s)->\(t)".utf8).write(to: URL(fileURLWithPath: o))
+                              })
+        guard case .fetched(let path, _) = try fetcher.fetch(derived, of: model) else { return XCTFail("expected a derivation") }
+        XCTAssertEqual(calls.n, 1)
+        XCTAssertNotEqual(calls.outputs.first, path, "the quantizer writes a temporary file, renamed into place")
+        XCTAssertEqual(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self), "\(src)->Q8_0")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + ".verified"))
+        XCTAssertEqual(try fetcher.fetch(derived, of: model), .alreadyPresent(path: path))
+        XCTAssertEqual(calls.n, 1, "cached")
+
+        // Without the model, or without a quantizer, the error says what is missing.
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertThrowsError(try fetcher.fetch(derived)) { XCTAssertTrue("\($0)".contains("made from level F32"), "\($0)") }
+        let bare = Fetcher(paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]))
+        XCTAssertThrowsError(try bare.fetch(derived, of: model)) { XCTAssertTrue("\($0)".contains("quantty quantize"), "\($0)") }
+        // A failing quantizer leaves nothing behind.
+        let failing = Fetcher(paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]),
+                              quantizer: { _, o, _, _ in
+                                  try Data("half".utf8).write(to: URL(fileURLWithPath: o))
+                                  throw FetchError("boom")
+                              })
+        XCTAssertThrowsError(try failing.fetch(derived, of: model)) { XCTAssertTrue("\($0)".contains("boom"), "\($0)") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: cache + "/quantty/models")
+        XCTAssertFalse(left.contains { $0 == "d.gguf" || $0.contains(".part") }, "\(left)")
+    }
+}

@@ -147,7 +147,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.mode, .quantLevel)
         XCTAssertEqual(s.quantPicker.visibleRows.map(\.level), ["Q8_0", "Q4_K_M"])
         _ = s.handle(.down)
-        XCTAssertEqual(s.handle(.enter), [.load(ModelPickerTests.rows[1])])
+        XCTAssertEqual(s.handle(.enter), [.swapLevel(ModelPickerTests.rows[1], s.request())], "another level of the loaded model: hot-swap")
     }
 
     func testHelpToggles() {

@@ -48,6 +48,40 @@ final class FakeBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
+    private(set) var swaps: [(ModelRow, ChatRequest)] = []
+    private(set) var comparisons: [(ChatRequest, [ModelRow])] = []
+
+    func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
+        lock.withLock { swaps.append((level, conversation)) }
+        return AsyncStream { c in
+            c.yield(.levelSwapped(LoadedModel(row: level, contextSize: 2048, threads: 2), seconds: 0.004, reused: true))
+            c.yield(.prefillProgress(done: 10, total: 20))
+            c.yield(.prefillProgress(done: 20, total: 20))
+            c.yield(.prefilled(tokens: 20, seconds: 0.05))
+            c.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
+            c.finish()
+        }
+    }
+
+    func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent> {
+        lock.withLock { comparisons.append((request, levels)); requests.append(request) }
+        let tokens = self.tokens
+        return AsyncStream { c in
+            for (i, l) in levels.enumerated() {
+                c.yield(.compareStarted(column: i, level: l.level))
+                for t in tokens { c.yield(.compareToken(column: i, t)) }
+                c.yield(.compareColumnFinished(column: i, CompareColumnStats(tokens: tokens.count, tokensPerSecond: 50 - Double(10 * i),
+                                                                            mappedBytes: 100 << 20, residentBytes: 300 << 20)))
+            }
+            for i in levels.indices.dropFirst() {
+                c.yield(.compareQuality(column: i, CompareQuality(reference: "m:" + levels[0].level, perplexity: 1.5 + Double(i),
+                                                                  meanKLD: 0.01 * Double(i), sameTop: 1 - 0.1 * Double(i))))
+            }
+            c.yield(.finished(ReplySummary(tokens: tokens.count, seconds: 0.1, level: levels.first?.level)))
+            c.finish()
+        }
+    }
+
     var isStopped: Bool { lock.withLock { stopped } }
     func stop() async { lock.withLock { stopped = true } }
 }

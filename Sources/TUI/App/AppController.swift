@@ -65,6 +65,19 @@ public final class AppController {
             generation = Task {
                 for await ev in stream { inbox.post(.backend(ev)) }
             }
+        case .compare(let request, let levels):
+            recorder?.beginReply(request: request, state: &state)
+            generation?.cancel()
+            let stream = backend.compare(request, levels: levels)
+            generation = Task {
+                for await ev in stream { inbox.post(.backend(ev)) }
+            }
+        case .swapLevel(let row, let conversation):
+            loader?.cancel()
+            let stream = backend.swapLevel(row, conversation: conversation)
+            loader = Task {
+                for await ev in stream { inbox.post(.backend(ev)) }
+            }
         case .stop:
             Task { await backend.stop() }
         case .load(let row):

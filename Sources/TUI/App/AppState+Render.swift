@@ -6,7 +6,11 @@ extension AppState {
         let l = layout
         guard l.kind != .tooSmall else { Layout.renderTooSmall(into: &grid); return grid }
 
-        chat.render(into: &grid, area: l.chat)
+        chat.render(into: &grid, area: chatArea)
+        if let area = compareArea, let comparison {
+            grid.put(String(repeating: "┄", count: area.width), x: area.x, y: area.y - 1, style: Style(fg: .border))
+            comparison.render(into: &grid, area: area)
+        }
         grid.put(String(repeating: "─", count: l.separator.width), x: l.separator.x, y: l.separator.y, style: Style(fg: .border))
         if l.kind == .wide {
             StatsPanel(stats).renderColumn(into: &grid, area: l.stats)
@@ -31,6 +35,21 @@ extension AppState {
         return grid
     }
 
+    /// Compare mode's columns, under the chat, when a comparison is on screen.
+    var compareArea: Rect? {
+        let c = layout.chat
+        guard comparison != nil, c.height >= 10 else { return nil }
+        let h = max(6, c.height * 3 / 5)
+        return Rect(x: c.x, y: c.maxY - h, width: c.width, height: h)
+    }
+
+    /// The chat pane: the layout's, less the compare columns and their separator.
+    var chatArea: Rect {
+        let c = layout.chat
+        guard let a = compareArea else { return c }
+        return Rect(x: c.x, y: c.y, width: c.width, height: max(1, c.height - a.height - 1))
+    }
+
     /// Where overlays (help, pickers, forms) go: the screen less a margin and the status line.
     var overlayArea: Rect { Rect(x: 2, y: 1, width: width - 4, height: height - 2) }
 
@@ -46,10 +65,12 @@ extension AppState {
         case .chat:
             var k: [(key: String, label: String)] = [("Enter", "send")]
             if isGenerating { k.append(("Esc", "stop")) }
+            if compareMode { k.append(("F4", "compare on")) }
             k += [("F1", "help"), ("F2", "model"), ("F3", "level"), ("F5", "settings"), ("^O", "chats"), ("^N", "new"), ("^Q", "quit")]
             return k
         case .help: return [("Esc", "close")]
-        case .modelPicker, .quantLevel: return [("↑↓", "select"), ("Enter", "load"), ("Esc", "close")]
+        case .modelPicker: return [("↑↓", "select"), ("Enter", "load"), ("Esc", "close")]
+        case .quantLevel: return [("↑↓", "select"), ("Enter", "switch, keep the chat"), ("Esc", "close")]
         case .settings: return [("Tab", "next"), ("Enter", "apply"), ("Esc", "cancel")]
         case .chatList: return [("↑↓", "select"), ("Enter", "open"), ("Del", "delete"), ("Esc", "close")]
         }

@@ -26,6 +26,14 @@ public struct AppState: Sendable {
     public var helpOffset = 0
     /// The stored chat on screen, once it has been saved.
     public var chatID: Int64?
+    /// F4: the next prompt goes to several levels side by side.
+    public var compareMode = false
+    /// The columns of the last (or running) comparison, shown under the chat.
+    public var comparison: Comparison?
+    /// The levels a comparison is running on.
+    public private(set) var comparing: [ModelRow] = []
+    /// At most this many levels side by side.
+    public static let maxCompareLevels = 3
 
     /// Log-probabilities of this reply's tokens, and running sums over the chat, for
     /// perplexity = exp(-mean log p).
@@ -81,7 +89,16 @@ public struct AppState: Sendable {
             return []
         case .modelsListed(let rows):
             picker.rows = rows
-            if let m = model { picker.select(id: m.row.id) }
+            if let m = model {
+                picker.select(id: m.row.id)
+                if mode == .quantLevel {
+                    quantPicker = ModelPicker(rows: levels(of: m.row))
+                    if let i = quantPicker.visibleRows.firstIndex(where: { $0.id == m.row.id && $0.level == m.row.level }) {
+                        quantPicker.move(i)
+                    }
+                    if quantPicker.rows.count > 1, status?.tone == .warning { status = nil }
+                }
+            }
             return []
         default: break
         }
@@ -102,8 +119,8 @@ public struct AppState: Sendable {
         }
     }
 
-    private var chatWidth: Int { layout.chat.width }
-    private var chatHeight: Int { layout.chat.height }
+    private var chatWidth: Int { chatArea.width }
+    private var chatHeight: Int { chatArea.height }
 
     private mutating func reduceChat(_ action: Action) -> [Effect] {
         switch action {
@@ -130,11 +147,16 @@ public struct AppState: Sendable {
         case .openModelPicker: mode = .modelPicker; return [.listModels]
         case .openQuantLevel:
             guard let m = model else { setStatus("no model loaded (F2 picks one)", .warning); return [] }
-            quantPicker = ModelPicker(rows: picker.rows.filter { $0.id == m.row.id })
+            quantPicker = ModelPicker(rows: levels(of: m.row))
             quantPicker.select(id: m.row.id)
-            if let i = quantPicker.visibleRows.firstIndex(where: { $0.level == m.row.level }) { quantPicker.move(i) }
+            if let i = quantPicker.visibleRows.firstIndex(where: { $0.id == m.row.id && $0.level == m.row.level }) {
+                quantPicker.move(i - quantPicker.selection)
+            }
             mode = .quantLevel
-        case .openCompare: setStatus("compare mode is not available yet", .warning)
+            if quantPicker.rows.count < 2 { setStatus("\(m.row.name) has no other level in the catalog", .warning) }
+            return picker.rows.isEmpty ? [.listModels] : []
+        case .openCompare:
+            return toggleCompare()
         case .openSettings: settingsForm = SettingsForm(settings); mode = .settings
         case .openChatList: mode = .chatList; return [.listChats]
         default: break
@@ -152,7 +174,66 @@ public struct AppState: Sendable {
         }
         let text = input.submit()
         chat.append(ChatMessage(role: .user, text: text), width: chatWidth)
+        if compareMode { return startComparison() }
+        comparison = nil
         return startReply(isRegeneration: false)
+    }
+
+    // MARK: - Levels (F3) and compare mode (F4)
+
+    /// The catalog model a row belongs to: `id` of `id:LEVEL`, else the row's id (a file).
+    static func modelKey(_ row: ModelRow) -> String {
+        guard !row.id.contains("/"), let colon = row.id.lastIndex(of: ":") else { return row.id }
+        return String(row.id[..<colon])
+    }
+
+    /// Every level of `row`'s model that the picker knows, highest precision first.
+    public func levels(of row: ModelRow) -> [ModelRow] {
+        let key = Self.modelKey(row)
+        var rows = picker.rows.filter { Self.modelKey($0) == key }
+        if !rows.contains(where: { $0.id == row.id && $0.level == row.level }) { rows.append(row) }
+        return rows.sorted { ($0.bitsPerWeight ?? 0) > ($1.bitsPerWeight ?? 0) }
+    }
+
+    /// The levels compare mode sends the next prompt to: the present levels of the loaded
+    /// model, highest precision first, at most `maxCompareLevels`; the first is the reference.
+    public func compareLevels() -> [ModelRow] {
+        guard let m = model else { return [] }
+        let present = levels(of: m.row).filter { $0.isPresent || ($0.id == m.row.id && $0.level == m.row.level) }
+        return Array(present.prefix(Self.maxCompareLevels))
+    }
+
+    private mutating func toggleCompare() -> [Effect] {
+        if compareMode {
+            compareMode = false
+            if !isGenerating { comparison = nil }
+            setStatus("compare mode off", .normal)
+            return []
+        }
+        guard model != nil else { setStatus("no model loaded (F2 picks one)", .warning); return [] }
+        let levels = compareLevels()
+        guard levels.count >= 2 else {
+            setStatus("compare needs two present levels of this model (`quantty fetch --all`)", .warning)
+            return picker.rows.isEmpty ? [.listModels] : []
+        }
+        compareMode = true
+        setStatus("compare mode: the next prompt goes to " + levels.map(\.level).joined(separator: " · "), .success)
+        return []
+    }
+
+    private mutating func startComparison() -> [Effect] {
+        let levels = compareLevels()
+        guard levels.count >= 2 else {
+            compareMode = false
+            setStatus("compare needs two present levels; sending to the loaded level", .warning)
+            return startReply(isRegeneration: false)
+        }
+        comparing = levels
+        comparison = Comparison(levels: levels.map(\.level))
+        isGenerating = true
+        stats.isGenerating = true
+        status = nil
+        return [.compare(request(), levels)]
     }
 
     private mutating func regenerate() -> [Effect] {
@@ -207,6 +288,13 @@ public struct AppState: Sendable {
         case .confirm:
             guard let row = p.selected else { return [] }
             if isGenerating { setStatus("stop the reply first (Esc)", .warning); return [] }
+            if quant, let m = model {
+                if row.id == m.row.id && row.level == m.row.level { mode = .chat; return [] }
+                // Same model, another level: hot-swap, the conversation stays.
+                loading = row
+                p.loading = (row.name + " " + row.level, 0)
+                return [.swapLevel(row, request())]
+            }
             loading = row
             p.loading = (row.name + " " + row.level, 0)
             return [.load(row)]
@@ -267,16 +355,9 @@ public struct AppState: Sendable {
                 quantPicker.loading = picker.loading
             }
         case .modelLoaded(let m):
-            model = m
+            applyLoaded(m)
             loading = nil
             picker.loading = nil; quantPicker.loading = nil
-            stats.modelName = m.row.name
-            stats.level = m.row.level
-            stats.bitsPerWeight = m.row.bitsPerWeight
-            stats.fileBytes = m.fileBytes ?? m.row.sizeBytes
-            stats.weightsBytes = m.weightsBytes
-            stats.threads = m.threads
-            stats.contextSize = m.contextSize
             stats.contextUsed = 0
             if mode == .modelPicker || mode == .quantLevel { mode = .chat }
             chat.append(ChatMessage(role: .notice, text: "loaded \(m.row.name) \(m.row.level)"), width: chatWidth)
@@ -291,6 +372,40 @@ public struct AppState: Sendable {
                 stats.replyPerplexity = exp(-replyLogProbSum / Double(replyLogProbCount))
                 stats.conversationPerplexity = exp(-chatLogProbSum / Double(chatLogProbCount))
             }
+        case .levelSwapped(let m, let seconds, let reused):
+            let from = model?.row.level
+            applyLoaded(m)
+            loading = nil
+            picker.loading = nil; quantPicker.loading = nil
+            if mode == .modelPicker || mode == .quantLevel { mode = .chat }
+            let how = reused ? "already open" : "opened"
+            chat.append(ChatMessage(role: .notice, text: "switched \(from.map { "from \($0) " } ?? "")to \(m.row.level) in \(Format.seconds(seconds)) (\(how)); the conversation stays"),
+                        width: chatWidth)
+            setStatus("\(m.row.level) in \(Format.seconds(seconds))", .success)
+        case .prefillProgress(let done, let total):
+            if total > 0 { setStatus("\(model?.row.level ?? "") re-reading the conversation: \(done)/\(total) tokens", .normal) }
+        case .prefilled(let tokens, let seconds):
+            if tokens > 0 {
+                chat.append(ChatMessage(role: .notice, text: "\(model?.row.level ?? "the new level") re-read \(tokens) tokens in \(Format.seconds(seconds))"),
+                            width: chatWidth)
+            }
+            setStatus("ready on \(model?.row.level ?? "the new level")", .success)
+        case .compareStarted(let column, let level):
+            guard var c = comparison, column < c.columns.count else { return [] }
+            c.columns[column].level = level
+            c.columns[column].isStreaming = true
+            comparison = c
+        case .compareToken(let column, let text):
+            guard comparison != nil, column < comparison!.columns.count else { return [] }
+            comparison!.columns[column].text += text
+        case .compareColumnFinished(let column, let s):
+            guard comparison != nil, column < comparison!.columns.count else { return [] }
+            comparison!.columns[column].isStreaming = false
+            comparison!.columns[column].stats = s
+            if column == 0 { stats.generationTPS = s.tokensPerSecond }
+        case .compareQuality(let column, let q):
+            guard comparison != nil, column < comparison!.columns.count else { return [] }
+            comparison!.columns[column].quality = q
         case .metrics(let m):
             if let v = m.generationTPS { stats.generationTPS = v }
             if let v = m.promptTPS { stats.promptTPS = v }
@@ -303,6 +418,7 @@ public struct AppState: Sendable {
             if let v = m.threads { stats.threads = v }
         case .finished(let s):
             guard isGenerating else { loading = nil; return [] }
+            if comparison?.isRunning == true, !comparing.isEmpty { finishComparison(s); return [] }
             isGenerating = false
             stats.isGenerating = false
             let tps = s.seconds > 0 ? Double(s.tokens) / s.seconds : 0
@@ -312,11 +428,16 @@ public struct AppState: Sendable {
             let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
             let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
             stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
-            let footer = ReplyFooter(level: model?.row.level ?? "?", tokens: s.tokens, tokensPerSecond: tps,
+            let footer = ReplyFooter(level: s.level ?? model?.row.level ?? "?", tokens: s.tokens, tokensPerSecond: tps,
                                      perplexity: replyLogProbCount > 0 ? stats.replyPerplexity : nil, stopped: s.stopped)
             chat.finishReply(footer, width: chatWidth)
             if s.stopped { setStatus("stopped", .normal) }
         case .failed(let message):
+            if comparison?.isRunning == true {
+                comparison!.isRunning = false
+                for i in comparison!.columns.indices { comparison!.columns[i].isStreaming = false }
+                comparing = []
+            }
             if isGenerating {
                 isGenerating = false
                 stats.isGenerating = false
@@ -330,6 +451,43 @@ public struct AppState: Sendable {
         return []
     }
 
+    private mutating func applyLoaded(_ m: LoadedModel) {
+        model = m
+        stats.modelName = m.row.name
+        stats.level = m.row.level
+        stats.bitsPerWeight = m.row.bitsPerWeight
+        stats.fileBytes = m.fileBytes ?? m.row.sizeBytes
+        stats.weightsBytes = m.weightsBytes
+        stats.threads = m.threads
+        stats.contextSize = m.contextSize
+        if let i = picker.rows.firstIndex(where: { $0.id == m.row.id }) { picker.rows[i] = m.row }
+    }
+
+    /// The comparison ended: the reference column's reply joins the conversation.
+    private mutating func finishComparison(_ s: ReplySummary) {
+        isGenerating = false
+        stats.isGenerating = false
+        guard var c = comparison else { return }
+        c.isRunning = false
+        for i in c.columns.indices { c.columns[i].isStreaming = false }
+        comparison = c
+        comparing = []
+        let ref = c.columns[0]
+        if !ref.text.isEmpty {
+            var m = ChatMessage(role: .assistant, text: ref.text)
+            m.footer = ReplyFooter(level: ref.level, tokens: ref.stats?.tokens ?? s.tokens,
+                                   tokensPerSecond: ref.stats?.tokensPerSecond ?? 0, stopped: s.stopped)
+            chat.append(m, width: chatWidth)
+        }
+        let others = c.columns.dropFirst().map { col in
+            col.quality.map { "\(col.level) KLD \(Format.fixed($0.meanKLD, 4)), same top \(Format.fixed(100 * $0.sameTop, 0))%" } ?? "\(col.level) not scored"
+        }
+        chat.append(ChatMessage(role: .notice, text: "compared \(c.columns.map(\.level).joined(separator: " · ")) (reply of \(ref.level) kept): " + others.joined(separator: "; ")),
+                    width: chatWidth)
+        chat.scroll(.bottom, width: chatWidth, height: chatHeight)
+        setStatus(s.stopped ? "comparison stopped" : "comparison done", s.stopped ? .normal : .success)
+    }
+
     private mutating func resetChatPerplexity() {
         chatLogProbSum = 0; chatLogProbCount = 0
         stats.conversationPerplexity = nil; stats.replyPerplexity = nil
@@ -341,6 +499,7 @@ public struct AppState: Sendable {
     public mutating func startLoading(_ row: ModelRow) -> [Effect] {
         loading = row
         picker.loading = (row.name + " " + row.level, 0)
-        return [.load(row)]
+        // The picker rows also feed F3 (levels) and F4 (compare): list them now.
+        return [.load(row), .listModels]
     }
 }

@@ -61,9 +61,37 @@ public struct ReplySummary: Equatable, Sendable {
     public var seconds: Double
     /// Stopped by the user (Esc) rather than by an end-of-text token or a length limit.
     public var stopped: Bool
+    /// The level that wrote the reply, when the backend knows.
+    public var level: String?
 
-    public init(tokens: Int, seconds: Double, stopped: Bool = false) {
-        self.tokens = tokens; self.seconds = seconds; self.stopped = stopped
+    public init(tokens: Int, seconds: Double, stopped: Bool = false, level: String? = nil) {
+        self.tokens = tokens; self.seconds = seconds; self.stopped = stopped; self.level = level
+    }
+}
+
+/// One column's figures at the end of its reply in compare mode.
+public struct CompareColumnStats: Equatable, Sendable {
+    public var tokens: Int
+    public var tokensPerSecond: Double
+    /// The level's mapped weights plus its KV cache.
+    public var mappedBytes: UInt64
+    /// The process's resident memory after the reply.
+    public var residentBytes: UInt64
+    public init(tokens: Int, tokensPerSecond: Double, mappedBytes: UInt64, residentBytes: UInt64) {
+        self.tokens = tokens; self.tokensPerSecond = tokensPerSecond
+        self.mappedBytes = mappedBytes; self.residentBytes = residentBytes
+    }
+}
+
+/// A column's quality in compare mode: the reference column's reply read by this level.
+public struct CompareQuality: Equatable, Sendable {
+    public var reference: String
+    public var perplexity: Double
+    public var meanKLD: Double
+    /// Fraction 0...1.
+    public var sameTop: Double
+    public init(reference: String, perplexity: Double, meanKLD: Double, sameTop: Double) {
+        self.reference = reference; self.perplexity = perplexity; self.meanKLD = meanKLD; self.sameTop = sameTop
     }
 }
 
@@ -80,6 +108,17 @@ public enum BackendEvent: Equatable, Sendable {
     case finished(ReplySummary)
     /// Something went wrong; shown to the user, the app keeps running.
     case failed(String)
+    /// The loaded model switched to another level (`swapLevel`) in `seconds`; `reused` when the
+    /// level was still open (nothing read from disk).
+    case levelSwapped(LoadedModel, seconds: Double, reused: Bool)
+    /// The new level re-reading the conversation after a swap.
+    case prefillProgress(done: Int, total: Int)
+    case prefilled(tokens: Int, seconds: Double)
+    /// Compare mode: column `column` (a level) starts its reply.
+    case compareStarted(column: Int, level: String)
+    case compareToken(column: Int, String)
+    case compareColumnFinished(column: Int, CompareColumnStats)
+    case compareQuality(column: Int, CompareQuality)
 }
 
 /// What the TUI needs from the engine. The lead implements it over `Engine`; tests use a
@@ -100,4 +139,24 @@ public protocol ChatBackend: Sendable {
     func generate(_ request: ChatRequest) -> AsyncStream<BackendEvent>
     /// Stops the reply in progress, if any.
     func stop() async
+    /// Switches the loaded model to another of its levels, keeping the conversation:
+    /// `.levelSwapped`, then `.prefillProgress`... and `.prefilled` while the new level reads
+    /// the conversation, then `.finished` (or `.failed`).
+    func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent>
+    /// Sends the conversation to several levels in turn (the first is the reference):
+    /// `.compareStarted`, `.compareToken`s, `.compareColumnFinished` per column, then a
+    /// `.compareQuality` per other column, then `.finished` with the reference's reply.
+    func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent>
+}
+
+extension ChatBackend {
+    /// Without hot-swap: a plain load (the conversation is re-read by the next reply).
+    public func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> { load(level) }
+
+    public func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent> {
+        AsyncStream { c in
+            c.yield(.failed("this backend cannot compare levels"))
+            c.finish()
+        }
+    }
 }

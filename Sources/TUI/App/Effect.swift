@@ -4,6 +4,10 @@ public enum Effect: Equatable, Sendable {
     case generate(ChatRequest)
     case stop
     case load(ModelRow)
+    /// Switch the loaded model to another of its levels, keeping the conversation.
+    case swapLevel(ModelRow, ChatRequest)
+    /// Send the conversation to these levels side by side (the first is the reference).
+    case compare(ChatRequest, [ModelRow])
     case listModels
     case listChats
     case openChat(Int64)

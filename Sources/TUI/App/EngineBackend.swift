@@ -12,12 +12,15 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
     public let catalog: Catalog
     let paths: Paths
     let threads: Int
+    /// Makes levels with `quantize_from` when they are missing (the executable injects it).
+    let quantizer: Fetcher.Quantizer?
 
-    public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths()) {
+    public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths(), quantizer: Fetcher.Quantizer? = nil) {
         self.engine = Engine(threads: threads)
         self.catalog = catalog
         self.paths = paths
         self.threads = threads
+        self.quantizer = quantizer
     }
 
     /// The picker row of the catalog's default model.
@@ -76,25 +79,15 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     let resolved = try catalog.resolve(model.id, paths: paths)
                     if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
                         continuation.yield(.loadProgress(0.05))
-                        _ = try Fetcher(paths: paths).fetch(level)
+                        _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
                     }
                     continuation.yield(.loadProgress(0.5))
                     let info = try await engine.load(path: resolved.path, options: LoadOptions(
                         contextLength: resolved.model?.contextLength, template: resolved.model?.template,
                         label: resolved.label))
                     continuation.yield(.loadProgress(1))
-                    var row = model
-                    row.isPresent = true
-                    row.sizeBytes = UInt64(info.fileSize)
-                    row.bitsPerWeight = info.bitsPerWeight
-                    row.architecture = info.architecture
-                    row.parameters = Self.formatParameters(info.parameterCount)
-                    continuation.yield(.modelLoaded(LoadedModel(row: row, contextSize: info.contextLength, threads: info.threads,
-                                                                fileBytes: UInt64(info.fileSize), weightsBytes: UInt64(info.weightBytes))))
-                    continuation.yield(.metrics(LiveMetrics(contextUsed: 0, contextSize: info.contextLength,
-                                                            rssBytes: UInt64(ProcessMemory.current().resident),
-                                                            weightsBytes: UInt64(info.weightBytes),
-                                                            kvCacheBytes: UInt64(info.kvCacheBytes), threads: info.threads)))
+                    continuation.yield(.modelLoaded(Self.loaded(model, info)))
+                    continuation.yield(.metrics(Self.loadMetrics(info)))
                     continuation.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
                 } catch {
                     continuation.yield(.failed("cannot load \(model.id): \(error)"))
@@ -102,6 +95,132 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    static func loaded(_ model: ModelRow, _ info: ModelInfo) -> LoadedModel {
+        var row = model
+        row.isPresent = true
+        row.sizeBytes = UInt64(info.fileSize)
+        row.bitsPerWeight = info.bitsPerWeight
+        row.architecture = info.architecture
+        row.parameters = Self.formatParameters(info.parameterCount)
+        return LoadedModel(row: row, contextSize: info.contextLength, threads: info.threads,
+                           fileBytes: UInt64(info.fileSize), weightsBytes: UInt64(info.weightBytes))
+    }
+
+    static func loadMetrics(_ info: ModelInfo) -> LiveMetrics {
+        LiveMetrics(contextUsed: 0, contextSize: info.contextLength, rssBytes: UInt64(ProcessMemory.current().resident),
+                    weightsBytes: UInt64(info.weightBytes), kvCacheBytes: UInt64(info.kvCacheBytes), threads: info.threads)
+    }
+
+    /// `Q8_0` of `smollm2-135m-instruct:Q8_0`; file labels as they are.
+    static func levelName(_ label: String?) -> String? {
+        guard let label else { return nil }
+        if label.hasSuffix(".gguf") || label.contains("/") { return label }
+        return label.split(separator: ":").last.map(String.init) ?? label
+    }
+
+    /// The file and load options of a row, fetching (or deriving) the file when missing.
+    func prepare(_ row: ModelRow) throws -> (path: String, options: LoadOptions) {
+        let resolved = try catalog.resolve(row.id, paths: paths)
+        if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
+            _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
+        }
+        return (resolved.path, LoadOptions(contextLength: resolved.model?.contextLength, template: resolved.model?.template,
+                                           label: resolved.label))
+    }
+
+    static func messages(_ turns: [ChatTurn]) -> [LLM.ChatMessage] {
+        turns.compactMap { t in
+            switch t.role {
+            case .system: return t.text.isEmpty ? nil : .system(t.text)
+            case .user: return .user(t.text)
+            case .assistant: return .assistant(t.text)
+            }
+        }
+    }
+
+    public func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
+        let engine = self.engine
+        return AsyncStream { continuation in
+            let task = Task {
+                do {
+                    let (path, options) = try self.prepare(level)
+                    let r = try await engine.swap(to: path, options: options)
+                    continuation.yield(.levelSwapped(Self.loaded(level, r.info), seconds: r.seconds, reused: r.reused))
+                    continuation.yield(.metrics(Self.loadMetrics(r.info)))
+                    let messages = Self.messages(conversation.turns)
+                    if messages.contains(where: { $0.role != .system }) {
+                        for try await e in await engine.prefill(messages) {
+                            switch e {
+                            case .promptProgress(let done, let total): continuation.yield(.prefillProgress(done: done, total: total))
+                            case .finished(_, let s):
+                                continuation.yield(.prefilled(tokens: s.promptTokens, seconds: s.promptSeconds))
+                                continuation.yield(.metrics(LiveMetrics(promptTPS: s.promptTokens > 0 ? s.promptTokensPerSecond : nil,
+                                                                        contextUsed: s.contextUsed)))
+                            default: break
+                            }
+                        }
+                    }
+                    continuation.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
+                } catch {
+                    continuation.yield(.failed("cannot switch to \(level.id): \(error)"))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    public func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent> {
+        let messages = Self.messages(request.turns)
+        let params = Self.sampling(request.settings)
+        let engine = self.engine
+        return AsyncStream { continuation in
+            let task = Task {
+                do {
+                    let columns = try levels.map { row in
+                        let (path, options) = try self.prepare(row)
+                        return CompareLevel(path: path, options: options)
+                    }
+                    let stream = await engine.compare(GenerationRequest(prompt: .chat(messages), sampling: params, maxTokens: 256),
+                                                      levels: columns)
+                    var reference = ReplySummary(tokens: 0, seconds: 0)
+                    var stopped = false
+                    for try await e in stream {
+                        switch e {
+                        case .columnStarted(let c, let info, _):
+                            continuation.yield(.compareStarted(column: c, level: Self.levelName(info.label) ?? levels[c].level))
+                        case .generation(let c, .token(let t)):
+                            continuation.yield(.compareToken(column: c, t.text))
+                        case .generation(_, .finished(let reason, _)):
+                            if reason == .stopped { stopped = true }
+                        case .generation:
+                            break
+                        case .columnFinished(let c, let s, let memory, let mapped):
+                            if c == 0 { reference = ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds, level: Self.levelName(s.level)) }
+                            continuation.yield(.compareColumnFinished(column: c, CompareColumnStats(
+                                tokens: s.generatedTokens, tokensPerSecond: s.generationTokensPerSecond,
+                                mappedBytes: UInt64(mapped), residentBytes: UInt64(memory.resident))))
+                        case .quality(let c, let q):
+                            continuation.yield(.compareQuality(column: c, CompareQuality(
+                                reference: q.reference, perplexity: q.perplexity, meanKLD: q.meanKLD, sameTop: q.sameTop)))
+                        case .finished:
+                            break
+                        }
+                    }
+                    reference.stopped = stopped
+                    continuation.yield(.finished(reference))
+                } catch {
+                    continuation.yield(.failed("compare failed: \(error)"))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in
+                task.cancel()
+                Task { await engine.stop() }
+            }
         }
     }
 
@@ -151,7 +270,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                         case .finished(let reason, let s):
                             continuation.yield(.metrics(metrics(s)))
                             continuation.yield(.finished(ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds,
-                                                                      stopped: reason == .stopped)))
+                                                                      stopped: reason == .stopped, level: Self.levelName(s.level))))
                         }
                     }
                 } catch {

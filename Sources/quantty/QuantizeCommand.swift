@@ -1,0 +1,115 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import GGUF
+import Quant
+
+/// `quantty quantize IN OUT TYPE`: llama-quantize's plans with quantty's quantizer.
+struct QuantizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Quantize a GGUF model to another level (llama-quantize's per-tensor types, no imatrix).",
+        discussion: "TYPE is one of \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")). The output is written to a temporary file and renamed when complete.")
+
+    @Argument(help: "The source GGUF file (F32, F16 or BF16 is best; a quantized one needs --allow-requantize).") var input: String
+    @Argument(help: "The file to write.") var output: String
+    @Argument(help: "The target level, e.g. Q4_K_M.") var type: String
+    @Flag(help: "Allow requantizing tensors that are already quantized (loses quality; prints a warning).") var allowRequantize = false
+    @Option(name: [.short, .customLong("threads")], help: "Worker threads (default: all CPUs).") var threads: Int?
+    @Flag(help: "Print the per-tensor plan before quantizing.") var plan = false
+
+    func run() async throws {
+        try await reportingErrors {
+            guard let level = QuantizationLevel(name: type) else {
+                throw UserError("unknown quantization type '\(type)' (known: \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")))")
+            }
+            if let t = threads, t < 1 || t > 256 { throw UserError("--threads must be between 1 and 256") }
+            guard FileManager.default.fileExists(atPath: input) else { throw UserError("\(input): no such file") }
+            if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+                throw UserError("the output would overwrite the input (\(input)): choose another file")
+            }
+            let quantizer = ModelQuantizer(threads: threads ?? ModelQuantizer.defaultThreadCount, allowRequantize: allowRequantize)
+            let source: GGUFFile
+            do { source = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw UserError(error) }
+            if plan {
+                do {
+                    let p = try QuantizationPlan(level: level, file: source)
+                    for t in p.tensors {
+                        note("  \(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(t.shape) \(t.sourceType) -> \(t.targetType)\(t.fallbackFrom.map { " (fallback from \($0))" } ?? "")")
+                    }
+                } catch { throw UserError("\(input): \(error)") }
+            }
+            let bar = ProgressBar(label: "quantizing to \(level)")
+            let report: QuantizeReport
+            do {
+                let progress: ModelQuantizer.ProgressHandler = { p in
+                    bar.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount) \(p.tensor.name)")
+                    return true
+                }
+                // A float target dequantizes: nothing is requantized, no flag needed.
+                report = level.isQuantized
+                    ? try quantizer.quantize(source, to: output, level: level, progress: progress)
+                    : try quantizer.dequantizeModel(input, to: level, output: output, progress: progress)
+            } catch {
+                bar.finish()
+                throw UserError(error)
+            }
+            bar.finish()
+            for w in report.warnings { note("warning: \(w)") }
+            let params = report.plan.tensors.reduce(0) { $0 + $1.elementCount }
+            let bpw = params > 0 ? Double(report.plan.targetTensorBytes * 8) / Double(params) : 0
+            print(String(format: "%@: %@, %@ (%.2f bpw), %d tensors (%d fallbacks) in %.2f s",
+                         output, level.name, formatBytes(report.fileSize), bpw, report.plan.tensors.count,
+                         report.plan.fallbackCount, report.seconds))
+        }
+    }
+
+    /// The quantizer as the catalog's fetcher uses it for `quantize_from` levels: requantizing
+    /// is allowed (catalog sources are often quantized) and said on stderr.
+    /// `showProgress: false` writes nothing to stderr (inside the terminal UI).
+    static func catalogQuantizer(showProgress: Bool) -> Fetcher.Quantizer {
+        { source, output, type, progress in
+            guard let level = QuantizationLevel(name: type) else {
+                throw UserError("unknown quantization type '\(type)'")
+            }
+            let bar = showProgress ? ProgressBar(label: "quantizing to \(level)") : nil
+            let report = try ModelQuantizer(allowRequantize: true).quantize(source, to: output, level: level) { p in
+                bar?.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount)")
+                progress(p.fraction)
+                return true
+            }
+            bar?.finish()
+            if showProgress { for w in report.warnings where w.hasPrefix("requantizing") { note("note: \(w)") } }
+        }
+    }
+}
+
+/// A one-line progress bar on stderr (redrawn in place on a terminal, a few lines otherwise).
+final class ProgressBar: @unchecked Sendable {
+    let label: String
+    let tty = isatty(STDERR_FILENO) == 1
+    private var lastDrawn = -1
+    private let lock = NSLock()
+
+    init(label: String) { self.label = label }
+
+    func update(_ fraction: Double, detail: String = "") {
+        lock.lock(); defer { lock.unlock() }
+        let pct = Int((fraction * 100).rounded(.down))
+        if tty {
+            let width = 30
+            let filled = min(width, Int(fraction * Double(width)))
+            let line = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                + "] \(String(format: "%3d", pct))% \(detail)"
+            FileHandle.standardError.write(Data((line.prefix(110) + "\u{1B}[K").utf8))
+        } else if pct / 25 != lastDrawn / 25 || lastDrawn < 0 {
+            FileHandle.standardError.write(Data("\(label): \(pct)%\n".utf8))
+        }
+        lastDrawn = pct
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if tty && lastDrawn >= 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

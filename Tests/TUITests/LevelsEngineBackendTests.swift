@@ -1,0 +1,69 @@
+import Catalog
+import Foundation
+import XCTest
+@testable import TUI
+
+/// `EngineBackend.swapLevel` and `compare` on the real engine with the tiny fixture models as
+/// two levels of one catalog model.
+final class LevelsEngineBackendTests: XCTestCase {
+    func backend() throws -> (EngineBackend, [ModelRow]) {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/", !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        let tiny = url.deletingLastPathComponent().path + "/shared/fixtures/tiny"
+        guard FileManager.default.fileExists(atPath: tiny + "/tiny-llama-f32.gguf") else { throw XCTSkip("\(tiny) is absent") }
+        let entry = ModelEntry(id: "tiny", name: "Tiny", contextLength: 512, levels: [
+            LevelEntry(name: "F32", file: tiny + "/tiny-llama-f32.gguf"),
+            LevelEntry(name: "Q8_0", file: tiny + "/tiny-llama-q8_0.gguf"),
+        ])
+        let b = EngineBackend(catalog: Catalog(path: "test", defaultModel: "tiny", models: [entry]))
+        let rows = entry.levels.map { b.row(model: entry, level: $0) }
+        return (b, rows)
+    }
+
+    func events(_ s: AsyncStream<BackendEvent>) async -> [BackendEvent] {
+        var out: [BackendEvent] = []
+        for await e in s { out.append(e) }
+        return out
+    }
+
+    func testSwapLevelKeepsTheConversationAndCompareScores() async throws {
+        let (b, rows) = try backend()
+        XCTAssertEqual(rows.map(\.level), ["F32", "Q8_0"])
+        let loaded = await events(b.load(rows[0]))
+        XCTAssertTrue(loaded.contains { if case .modelLoaded = $0 { return true }; return false }, "\(loaded)")
+        var settings = ChatSettings()
+        settings.temperature = 0
+        settings.seed = 1
+        let first = ChatRequest(turns: [ChatTurn(.user, "hello there")], settings: settings)
+        let reply = await events(b.generate(first))
+        guard case .finished(let s)? = reply.last else { return XCTFail("\(reply)") }
+        XCTAssertEqual(s.level, "F32", "the reply names its level")
+        let text = String(reply.compactMap { if case .token(let t, _) = $0 { return t }; return nil }.joined().prefix(40))
+
+        let conversation = ChatRequest(turns: [ChatTurn(.user, "hello there"), ChatTurn(.assistant, text)], settings: settings)
+        let swap = await events(b.swapLevel(rows[1], conversation: conversation))
+        guard case .levelSwapped(let m, let seconds, let reused)? = swap.first else { return XCTFail("\(swap)") }
+        XCTAssertEqual(m.row.level, "Q8_0")
+        XCTAssertFalse(reused)
+        XCTAssertGreaterThan(seconds, 0)
+        XCTAssertTrue(swap.contains { if case .prefillProgress = $0 { return true }; return false }, "\(swap)")
+        XCTAssertTrue(swap.contains { if case .prefilled(let n, _) = $0 { return n > 10 }; return false }, "\(swap)")
+        guard case .finished? = swap.last else { return XCTFail("\(swap)") }
+
+        let back = await events(b.swapLevel(rows[0], conversation: conversation))
+        guard case .levelSwapped(_, let backSeconds, let backReused)? = back.first else { return XCTFail("\(back)") }
+        XCTAssertTrue(backReused)
+        XCTAssertLessThan(backSeconds, seconds)
+
+        let follow = ChatRequest(turns: conversation.turns + [ChatTurn(.user, "more")], settings: settings)
+        let cmp = await events(b.compare(follow, levels: rows))
+        let started = cmp.compactMap { if case .compareStarted(let c, let l) = $0 { return "\(c):\(l)" }; return nil }
+        XCTAssertEqual(started, ["0:F32", "1:Q8_0"])
+        XCTAssertTrue(cmp.contains { if case .compareColumnFinished(1, let st) = $0 { return st.mappedBytes > 0 }; return false })
+        XCTAssertTrue(cmp.contains { if case .compareQuality(1, let q) = $0 { return q.reference == "tiny:F32" && q.sameTop > 0.5 }; return false }, "\(cmp)")
+        guard case .finished(let done)? = cmp.last else { return XCTFail("\(cmp)") }
+        XCTAssertEqual(done.level, "F32")
+    }
+}
