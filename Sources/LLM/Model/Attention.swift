@@ -19,7 +19,7 @@ enum AttentionKernels {
     nonisolated(unsafe) static var useSIMD = simdAvailable
 }
 
-extension ForwardState {
+extension ForwardState: ParallelWork {
     /// Causal (optionally sliding-window) grouped-query attention for the current batch.
     ///
     /// Stores this batch's keys and values in the cache, then attends every (token, query head)
@@ -44,16 +44,23 @@ extension ForwardState {
             for i in 0..<n { q[i] = Half.round(q[i]) }
             #endif
         }
-        let l = cache.layers[il]
+        attnLayer = il; attnQ = q; attnDst = out; attnSIMD = simd
+        pool.run(self)
+    }
+
+    /// One worker's share of `attention`: (token, head) items interleaved across workers.
+    func work(part: Int, of parts: Int) {
+        let c = configuration
+        let tokens = self.tokens, start = self.start, simd = attnSIMD
+        let q = attnQ!, out = attnDst!
+        let l = cache.layers[attnLayer]
         let hd = c.headDim, vd = c.valueDim
         let nHead = c.headCount, group = nHead / c.headCountKV
         let scale = c.attentionScale
         let f16 = cache.type == .f16
-        let scoresBase = scores.pointer, scoresStride = scoresPerThread
-        let rowBase = kvRows.pointer, rowStride = hd + vd
-        pool.run { part, parts in
-            let scores = scoresBase + part * scoresStride          // (window)
-            let krow = rowBase + part * rowStride                  // (headDim)
+        do {
+            let scores = scores.pointer + part * scoresPerThread   // (window)
+            let krow = kvRows.pointer + part * (hd + vd)           // (headDim)
             let vrow = krow + hd                                   // (valueDim)
             for item in stride(from: part, to: tokens * nHead, by: parts) {
                 let t = item / nHead, h = item % nHead, kvh = h / group

@@ -17,7 +17,7 @@ enum GatedActivation { case silu, gelu }
 ///
 /// Several weights that read the same input (Q, K, V; gate and up) run in one parallel region,
 /// so a layer waits at 5 barriers instead of 8. OpenBLAS runs single-threaded inside our workers.
-final class MatmulEngine: @unchecked Sendable {
+final class MatmulEngine: ParallelWork, @unchecked Sendable {
     let pool: ThreadPool
     /// Largest number of activation rows per call.
     let maxTokens: Int
@@ -34,6 +34,16 @@ final class MatmulEngine: @unchecked Sendable {
     private let slotBytes: Int
     /// Per-thread dequantized tiles: (threads, tileRows, maxCols).
     private let tiles: ScratchBuffer<Float>
+
+    // The current parallel region (`ThreadPool.run(self)` reads these; see `work`).
+    private enum Region { case single, qkv, gated }
+    private var region = Region.single
+    private var wa: WeightMatrix?, wb: WeightMatrix?, wc: WeightMatrix?
+    private var ya: UnsafeMutablePointer<Float>?, yb: UnsafeMutablePointer<Float>?, yc: UnsafeMutablePointer<Float>?
+    private var pa = Prepared(), pb = Prepared(), pc = Prepared()
+    private var rx: UnsafePointer<Float>?
+    private var rldx = 0, rldy = 0, rtokens = 0, ralign = 16
+    private var ractivation = GatedActivation.silu
 
     init(pool: ThreadPool, maxTokens: Int, maxCols: Int) {
         self.pool = pool
@@ -79,12 +89,11 @@ final class MatmulEngine: @unchecked Sendable {
                   _ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, tokens: Int) {
         precondition(tokens <= maxTokens && w.cols <= maxCols, "matmul scratch too small")
         let ldx = ldx ?? w.cols, ldy = ldy ?? w.rows
-        let p = prepare(w, x, ldx, tokens, slot: 0)
-        let align = p.q == nil ? 16 : 4
-        pool.run { part, parts in
-            let r = ThreadPool.slice(w.rows, part: part, of: parts, align: align)
-            self.compute(w, r, x, ldx, y, ldy, tokens, p, part)
-        }
+        pa = prepare(w, x, ldx, tokens, slot: 0)
+        region = .single
+        wa = w; ya = y; rx = x; rldx = ldx; rldy = ldy; rtokens = tokens
+        ralign = pa.q == nil ? 16 : 4
+        pool.run(self)
     }
 
     /// Three weights of the same width on one input, in one parallel region (Q, K, V).
@@ -93,19 +102,13 @@ final class MatmulEngine: @unchecked Sendable {
                   _ c: WeightMatrix, _ yc: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, tokens: Int) {
         precondition(tokens <= maxTokens && a.cols <= maxCols && a.cols == b.cols && a.cols == c.cols, "matmul scratch too small")
         let ldx = a.cols
-        let pa = prepare(a, x, ldx, tokens, slot: 0)
-        let pb = prepare(b, x, ldx, tokens, slot: 1, pa)
-        let pc = prepare(c, x, ldx, tokens, slot: 2, pa, pb)
-        let total = a.rows + b.rows + c.rows
-        pool.run { part, parts in
-            let r = ThreadPool.slice(total, part: part, of: parts, align: 16)
-            let ra = r.clamped(to: 0..<a.rows)
-            let rb = r.clamped(to: a.rows..<(a.rows + b.rows))
-            let rc = r.clamped(to: (a.rows + b.rows)..<total)
-            self.compute(a, ra, x, ldx, ya, a.rows, tokens, pa, part)
-            self.compute(b, (rb.lowerBound - a.rows)..<(rb.upperBound - a.rows), x, ldx, yb, b.rows, tokens, pb, part)
-            self.compute(c, (rc.lowerBound - a.rows - b.rows)..<(rc.upperBound - a.rows - b.rows), x, ldx, yc, c.rows, tokens, pc, part)
-        }
+        pa = prepare(a, x, ldx, tokens, slot: 0)
+        pb = prepare(b, x, ldx, tokens, slot: 1, pa)
+        pc = prepare(c, x, ldx, tokens, slot: 2, pa, pb)
+        region = .qkv
+        wa = a; wb = b; wc = c; self.ya = ya; self.yb = yb; self.yc = yc
+        rx = x; rldx = ldx; rtokens = tokens
+        pool.run(self)
     }
 
     /// `gate = act(gate · x) * (up · x)` in one parallel region: each thread computes the same
@@ -113,17 +116,41 @@ final class MatmulEngine: @unchecked Sendable {
     func multiplyGated(gate g: WeightMatrix, _ yg: UnsafeMutablePointer<Float>, up u: WeightMatrix, _ yu: UnsafeMutablePointer<Float>,
                        x: UnsafePointer<Float>, tokens: Int, activation: GatedActivation) {
         precondition(tokens <= maxTokens && g.cols <= maxCols && g.cols == u.cols && g.rows == u.rows, "matmul scratch too small")
-        let ldx = g.cols, n = g.rows
-        let pg = prepare(g, x, ldx, tokens, slot: 0)
-        let pu = prepare(u, x, ldx, tokens, slot: 1, pg)
-        pool.run { part, parts in
+        let ldx = g.cols
+        pa = prepare(g, x, ldx, tokens, slot: 0)
+        pb = prepare(u, x, ldx, tokens, slot: 1, pa)
+        region = .gated
+        wa = g; wb = u; ya = yg; yb = yu
+        rx = x; rldx = ldx; rtokens = tokens; ractivation = activation
+        pool.run(self)
+    }
+
+    func work(part: Int, of parts: Int) {
+        let x = rx!, ldx = rldx, tokens = rtokens
+        switch region {
+        case .single:
+            let w = wa!
+            let r = ThreadPool.slice(w.rows, part: part, of: parts, align: ralign)
+            compute(w, r, x, ldx, ya!, rldy, tokens, pa, part)
+        case .qkv:
+            let a = wa!, b = wb!, c = wc!
+            let total = a.rows + b.rows + c.rows
+            let r = ThreadPool.slice(total, part: part, of: parts, align: 16)
+            let ra = r.clamped(to: 0..<a.rows)
+            let rb = r.clamped(to: a.rows..<(a.rows + b.rows))
+            let rc = r.clamped(to: (a.rows + b.rows)..<total)
+            compute(a, ra, x, ldx, ya!, a.rows, tokens, pa, part)
+            compute(b, (rb.lowerBound - a.rows)..<(rb.upperBound - a.rows), x, ldx, yb!, b.rows, tokens, pb, part)
+            compute(c, (rc.lowerBound - a.rows - b.rows)..<(rc.upperBound - a.rows - b.rows), x, ldx, yc!, c.rows, tokens, pc, part)
+        case .gated:
+            let g = wa!, u = wb!, yg = ya!, yu = yb!, n = g.rows
             let r = ThreadPool.slice(n, part: part, of: parts, align: 16)
             guard !r.isEmpty else { return }
-            self.compute(g, r, x, ldx, yg, n, tokens, pg, part)
-            self.compute(u, r, x, ldx, yu, n, tokens, pu, part)
+            compute(g, r, x, ldx, yg, n, tokens, pa, part)
+            compute(u, r, x, ldx, yu, n, tokens, pb, part)
             for t in 0..<tokens {
                 let gp = yg + t * n + r.lowerBound, up = yu + t * n + r.lowerBound
-                switch activation {
+                switch ractivation {
                 case .silu: Ops.swiglu(gp, up, r.count)
                 case .gelu: Ops.geglu(gp, up, r.count)
                 }
