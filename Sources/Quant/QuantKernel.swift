@@ -40,6 +40,8 @@ public struct QuantKernel: Sendable {
     public typealias Dequantize = @Sendable (_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) -> Void
     public typealias Quantize = @Sendable (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int) -> Void
     public typealias VecDot = @Sendable (_ count: Int, _ weights: UnsafeRawPointer, _ activations: UnsafeRawPointer) -> Float
+    /// A C vec-dot kernel (the SIMD kernels), callable without a Swift closure.
+    public typealias CVecDot = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
 
     /// The storage type.
     public let type: GGMLType
@@ -56,6 +58,9 @@ public struct QuantKernel: Sendable {
     public let vecDot: VecDot
     /// The instruction-set level of `vecDot` / `fromFloat`.
     public let isa: QuantISA
+    /// `vecDot` as a C function pointer when it is a SIMD kernel (nil for the portable ones):
+    /// `dotRows` / `dotMatrix` then loop in C, one call per block of rows.
+    public let cVecDot: CVecDot?
     /// Weights per block and bytes per block as summed from this implementation's block layout;
     /// they must equal `type.blockSize` / `type.typeSize` (checked by the tests, like ggml's static_asserts).
     public let layoutBlockSize: Int
@@ -70,12 +75,33 @@ public struct QuantKernel: Sendable {
     @inline(__always)
     public func dotRows(count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
                         activations: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { out[r] = vecDot(count, weights + r * rowStride, activations) }
+        dotMatrix(count: count, weights: weights, rowStride: rowStride, rows: rows,
+                  activations: activations, activationStride: 0, tokens: 1, into: out, outStride: rows)
     }
 
-    func with(vecDot: VecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
+    /// `out[t * outStride + r] = vecDot(count, weights + r * rowStride, activations + t * activationStride)`
+    /// for `r < rows`, `t < tokens`: a block of weight rows against a few quantized activation
+    /// rows, rows outer (each weight row is read once). Allocation-free; every entry equals the
+    /// single `vecDot` bit for bit.
+    @inline(__always)
+    public func dotMatrix(count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
+                          activations: UnsafeRawPointer, activationStride: Int, tokens: Int,
+                          into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        if let c = cVecDot {
+            qt_mat_vec_dot(c, Int32(count), weights, rowStride, Int32(rows), activations, activationStride,
+                           Int32(tokens), out, outStride)
+            return
+        }
+        for r in 0..<rows {
+            let w = weights + r * rowStride
+            for t in 0..<tokens { out[t * outStride + r] = vecDot(count, w, activations + t * activationStride) }
+        }
+    }
+
+    func with(vecDot: VecDot? = nil, cVecDot: CVecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
         QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
                     fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa,
+                    cVecDot: vecDot == nil ? self.cVecDot : cVecDot,
                     layoutBlockSize: layoutBlockSize, layoutTypeSize: layoutTypeSize)
     }
 }
@@ -111,7 +137,7 @@ public enum QuantKernels {
                                               fromFloat: QuantKernel.Quantize? = nil) -> QuantKernel {
         QuantKernel(type: F.type, vecDotType: vecDotType,
                     dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
-                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable,
+                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable, cVecDot: nil,
                     layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
     }
 

@@ -7,54 +7,57 @@ enum SIMDKernels {
     static func table(base: [GGMLType: QuantKernel], isa: QuantISA) -> [GGMLType: QuantKernel] {
         var t = base
         for (type, k) in base {
-            t[type] = k.with(vecDot: vecDot(type, isa), fromFloat: fromFloat(type, isa), isa: isa)
+            var dot: QuantKernel.VecDot? = nil
+            let c = cVecDot(type, isa)
+            if let f = c { dot = { n, w, a in f(Int32(n), w, a) } }
+            t[type] = k.with(vecDot: dot, cVecDot: c, fromFloat: fromFloat(type, isa), isa: isa)
         }
         return t
     }
 
     #if arch(x86_64)
-    private static func vecDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.VecDot? {
+    private static func cVecDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.CVecDot? {
         let avx512 = isa == .avx512
         switch type {
         case .q4_0:
-            if avx512 { return { qt_vec_dot_q4_0_q8_0_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q4_0_q8_0_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q4_0_q8_0_avx512 }
+            return qt_vec_dot_q4_0_q8_0_avx2
         case .q4_1:
-            if avx512 { return { qt_vec_dot_q4_1_q8_1_zmm(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q4_1_q8_1_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q4_1_q8_1_zmm }
+            return qt_vec_dot_q4_1_q8_1_avx2
         case .q5_0:
-            if avx512 { return { qt_vec_dot_q5_0_q8_0_zmm(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q5_0_q8_0_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q5_0_q8_0_zmm }
+            return qt_vec_dot_q5_0_q8_0_avx2
         case .q5_1:
-            if avx512 { return { qt_vec_dot_q5_1_q8_1_zmm(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q5_1_q8_1_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q5_1_q8_1_zmm }
+            return qt_vec_dot_q5_1_q8_1_avx2
         case .q8_0:
-            if avx512 { return { qt_vec_dot_q8_0_q8_0_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q8_0_q8_0_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q8_0_q8_0_avx512 }
+            return qt_vec_dot_q8_0_q8_0_avx2
         case .q2_K:
-            if avx512 { return { qt_vec_dot_q2_K_q8_K_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q2_K_q8_K_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q2_K_q8_K_avx512 }
+            return qt_vec_dot_q2_K_q8_K_avx2
         case .q3_K:
-            if avx512 { return { qt_vec_dot_q3_K_q8_K_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q3_K_q8_K_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q3_K_q8_K_avx512 }
+            return qt_vec_dot_q3_K_q8_K_avx2
         case .q4_K:
-            if avx512 { return { qt_vec_dot_q4_K_q8_K_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q4_K_q8_K_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q4_K_q8_K_avx512 }
+            return qt_vec_dot_q4_K_q8_K_avx2
         case .q5_K:
-            if avx512 { return { qt_vec_dot_q5_K_q8_K_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q5_K_q8_K_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q5_K_q8_K_avx512 }
+            return qt_vec_dot_q5_K_q8_K_avx2
         case .q6_K:
-            if avx512 { return { qt_vec_dot_q6_K_q8_K_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_q6_K_q8_K_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_q6_K_q8_K_avx512 }
+            return qt_vec_dot_q6_K_q8_K_avx2
         case .f16:
-            if avx512 { return { qt_vec_dot_f16_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_f16_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_f16_avx512 }
+            return qt_vec_dot_f16_avx2
         case .bf16:
-            if avx512 { return { qt_vec_dot_bf16_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_bf16_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_bf16_avx512 }
+            return qt_vec_dot_bf16_avx2
         case .f32:
-            if avx512 { return { qt_vec_dot_f32_avx512(Int32($0), $1, $2) } }
-            return { qt_vec_dot_f32_avx2(Int32($0), $1, $2) }
+            if avx512 { return qt_vec_dot_f32_avx512 }
+            return qt_vec_dot_f32_avx2
         default: return nil
         }
     }
@@ -75,7 +78,7 @@ enum SIMDKernels {
         }
     }
     #else
-    private static func vecDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.VecDot? { nil }
+    private static func cVecDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.CVecDot? { nil }
     private static func fromFloat(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.Quantize? { nil }
     #endif
 }

@@ -78,9 +78,7 @@ enum Gemma3: ModelFamily {
             s.rmsNorm(s.hidden, attnNorm, into: s.normed, width: d)
             s.record("attn_norm", il, s.normed, width: d)
 
-            s.matmul(wq, s.normed, s.q)
-            s.matmul(wk, s.normed, s.k)
-            s.matmul(wv, s.normed, s.v)
+            s.engine.multiply(wq, s.q.pointer, wk, s.k.pointer, wv, s.v.pointer, x: s.normed.pointer, tokens: s.tokens)
             s.headNorm(s.q, qNorm, heads: c.headCount)
             s.headNorm(s.k, kNorm, heads: c.headCountKV)
             s.rope(s.q, heads: c.headCount, layer: il)
@@ -98,9 +96,8 @@ enum Gemma3: ModelFamily {
 
             s.rmsNorm(s.hidden, ffnNorm, into: s.normed, width: d)
             s.record("ffn_norm", il, s.normed, width: d)
-            s.matmul(ffnGate, s.normed, s.gate)
-            s.matmul(ffnUp, s.normed, s.up)
-            Ops.geglu(s.gate.pointer, s.up.pointer, s.tokens * c.feedForwardLength)
+            s.engine.multiplyGated(gate: ffnGate, s.gate.pointer, up: ffnUp, s.up.pointer, x: s.normed.pointer,
+                                     tokens: s.tokens, activation: .gelu)
             s.matmul(ffnDown, s.gate, s.proj)
             s.rmsNorm(s.proj, postFfwNorm, into: s.proj, width: d)
             s.record("ffn_post_norm", il, s.proj, width: d)

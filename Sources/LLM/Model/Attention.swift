@@ -3,13 +3,28 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
+import Quant
 
-extension ForwardState {
+/// Which attention kernels run: F16C/FMA C kernels when the CPU has them (checked at run time),
+/// the portable Swift loops otherwise. Tests flip `useSIMD` to cover the portable path.
+enum AttentionKernels {
+    static let simdAvailable: Bool = {
+        #if arch(x86_64)
+        return QuantISA.best >= .avx2
+        #else
+        return false
+        #endif
+    }()
+    nonisolated(unsafe) static var useSIMD = simdAvailable
+}
+
+extension ForwardState: ParallelWork {
     /// Causal (optionally sliding-window) grouped-query attention for the current batch.
     ///
-    /// Stores this batch's keys and values in the cache, then for every token and KV head
-    /// attends the `headCount / headCountKV` query heads that share it, so each cached key and
-    /// value row is converted from F16 once per group.
+    /// Stores this batch's keys and values in the cache, then attends every (token, query head)
+    /// pair on the pool, interleaved across workers (later tokens see more keys). With an F16
+    /// cache and F16C, keys and values are read as F16 straight from the cache by the C kernels.
     /// q: (tokens, nHead * headDim), already roped and scaled by nothing;
     /// k: (tokens, nKV * headDim), roped; v: (tokens, nKV * valueDim);
     /// out: (tokens, nHead * valueDim).
@@ -18,29 +33,62 @@ extension ForwardState {
         let c = configuration
         let tokens = self.tokens, start = self.start
         cache.store(layer: il, start: start, tokens: tokens, k: k, v: v)
+        let simd = AttentionKernels.useSIMD
         if cache.type == .f16 {
             // ggml converts Q to the cache's type before the K·Q dot products; do the same so
             // scores match llama.cpp's (the keys are already rounded to F16).
             let n = tokens * configuration.headCount * configuration.headDim
+            #if arch(x86_64)
+            if simd { qt_round_f16_avx2(Int32(n), q) } else { for i in 0..<n { q[i] = Half.round(q[i]) } }
+            #else
             for i in 0..<n { q[i] = Half.round(q[i]) }
+            #endif
         }
-        let l = cache.layers[il]
+        attnLayer = il; attnQ = q; attnDst = out; attnSIMD = simd
+        pool.run(self)
+    }
+
+    /// One worker's share of `attention`: (token, head) items interleaved across workers.
+    func work(part: Int, of parts: Int) {
+        let c = configuration
+        let tokens = self.tokens, start = self.start, simd = attnSIMD
+        let q = attnQ!, out = attnDst!
+        let l = cache.layers[attnLayer]
         let hd = c.headDim, vd = c.valueDim
-        let nHead = c.headCount, nKV = c.headCountKV, group = nHead / nKV
+        let nHead = c.headCount, group = nHead / c.headCountKV
         let scale = c.attentionScale
         let f16 = cache.type == .f16
-        let scoresBase = scores.pointer, scoresStride = scoresPerThread
-        let rowBase = kvRows.pointer, rowStride = hd + vd
-        pool.run { part, parts in
-            let scores = scoresBase + part * scoresStride          // (group, window)
-            let krow = rowBase + part * rowStride                  // (headDim)
+        do {
+            let scores = scores.pointer + part * scoresPerThread   // (window)
+            let krow = kvRows.pointer + part * (hd + vd)           // (headDim)
             let vrow = krow + hd                                   // (valueDim)
-            for item in stride(from: part, to: tokens * nKV, by: parts) {   // interleaved: later tokens see more keys
-                let t = item / nKV, kvh = item % nKV
+            for item in stride(from: part, to: tokens * nHead, by: parts) {
+                let t = item / nHead, h = item % nHead, kvh = h / group
                 let pos = start + t
                 let lo = l.window.map { max(0, pos - $0 + 1) } ?? 0
                 let n = pos - lo + 1
-                // Scores: (group, n).
+                let qh = UnsafePointer(q + t * nHead * hd + h * hd)
+                let oh = out + t * nHead * vd + h * vd
+                // The window's slots: one or two contiguous runs of the ring.
+                let first = lo % l.capacity
+                let n0 = min(n, l.capacity - first)
+                #if arch(x86_64)
+                if f16 && simd {
+                    let keys = l.keys.assumingMemoryBound(to: UInt16.self) + kvh * hd
+                    let values = l.values.assumingMemoryBound(to: UInt16.self) + kvh * vd
+                    qt_attn_scores_f16_avx2(Int32(n0), Int32(hd), qh, keys + first * l.keyWidth, l.keyWidth, scale, scores)
+                    if n0 < n {
+                        qt_attn_scores_f16_avx2(Int32(n - n0), Int32(hd), qh, keys, l.keyWidth, scale, scores + n0)
+                    }
+                    Self.softmax(scores, n)
+                    oh.update(repeating: 0, count: vd)
+                    qt_attn_wsum_f16_avx2(Int32(n0), Int32(vd), scores, values + first * l.valueWidth, l.valueWidth, oh)
+                    if n0 < n {
+                        qt_attn_wsum_f16_avx2(Int32(n - n0), Int32(vd), scores + n0, values, l.valueWidth, oh)
+                    }
+                    continue
+                }
+                #endif
                 for j in 0..<n {
                     let slot = (lo + j) % l.capacity
                     let kp: UnsafePointer<Float>
@@ -50,23 +98,10 @@ extension ForwardState {
                     } else {
                         kp = UnsafePointer(l.keys.assumingMemoryBound(to: Float.self) + slot * l.keyWidth + kvh * hd)
                     }
-                    for g in 0..<group {
-                        let h = kvh * group + g
-                        scores[g * n + j] = Vec.dot(q + t * nHead * hd + h * hd, kp, hd) * scale
-                    }
+                    scores[j] = Vec.dot(qh, kp, hd) * scale
                 }
-                // Softmax per head, in place.
-                for g in 0..<group {
-                    let s = scores + g * n
-                    var m = -Float.infinity
-                    for j in 0..<n { m = max(m, s[j]) }
-                    var sum: Float = 0
-                    for j in 0..<n { let e = expf(s[j] - m); s[j] = e; sum += e }
-                    let inv = 1 / sum
-                    for j in 0..<n { s[j] *= inv }
-                    (out + t * nHead * vd + (kvh * group + g) * vd).update(repeating: 0, count: vd)
-                }
-                // Weighted sum of values.
+                Self.softmax(scores, n)
+                oh.update(repeating: 0, count: vd)
                 for j in 0..<n {
                     let slot = (lo + j) % l.capacity
                     let vp: UnsafePointer<Float>
@@ -76,13 +111,20 @@ extension ForwardState {
                     } else {
                         vp = UnsafePointer(l.values.assumingMemoryBound(to: Float.self) + slot * l.valueWidth + kvh * vd)
                     }
-                    for g in 0..<group {
-                        let h = kvh * group + g
-                        Vec.axpy(scores[g * n + j], vp, out + t * nHead * vd + h * vd, vd)
-                    }
+                    Vec.axpy(scores[j], vp, oh, vd)
                 }
             }
         }
     }
-}
 
+    /// Softmax of `n` scores in place.
+    @inline(__always)
+    static func softmax(_ s: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for j in 0..<n { m = max(m, s[j]) }
+        var sum: Float = 0
+        for j in 0..<n { let e = expf(s[j] - m); s[j] = e; sum += e }
+        let inv = 1 / sum
+        for j in 0..<n { s[j] *= inv }
+    }
+}

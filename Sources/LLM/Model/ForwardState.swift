@@ -27,6 +27,11 @@ final class ForwardState: @unchecked Sendable {
     let scores: ScratchBuffer<Float>    // (threads, group * contextLength)
     let scoresPerThread: Int
     let kvRows: ScratchBuffer<Float>    // (threads, headDim + valueDim) converted cache rows
+    // The attention region's parameters (`attention` sets them, `work` reads them).
+    var attnLayer = 0
+    var attnQ: UnsafeMutablePointer<Float>?
+    var attnDst: UnsafeMutablePointer<Float>?
+    var attnSIMD = false
 
     init(configuration c: ModelConfiguration, cache: KVCache, pool: ThreadPool, maxBatch: Int) {
         configuration = c

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Element type of the KV cache. llama.cpp's default (and the fixtures') is F16.
 public enum KVCacheType: String, Sendable { case f32, f16 }
 
@@ -82,8 +84,17 @@ public final class KVCache: @unchecked Sendable {
                 (l.keys.assumingMemoryBound(to: Float.self) + slot * l.keyWidth).update(from: k + t * l.keyWidth, count: l.keyWidth)
                 (l.values.assumingMemoryBound(to: Float.self) + slot * l.valueWidth).update(from: v + t * l.valueWidth, count: l.valueWidth)
             case .f16:
-                Half.fromFloat(k + t * l.keyWidth, l.keys.assumingMemoryBound(to: UInt16.self) + slot * l.keyWidth, l.keyWidth)
-                Half.fromFloat(v + t * l.valueWidth, l.values.assumingMemoryBound(to: UInt16.self) + slot * l.valueWidth, l.valueWidth)
+                let kd = l.keys.assumingMemoryBound(to: UInt16.self) + slot * l.keyWidth
+                let vd = l.values.assumingMemoryBound(to: UInt16.self) + slot * l.valueWidth
+                #if arch(x86_64)
+                if AttentionKernels.useSIMD {
+                    qt_f32_to_f16_avx2(Int32(l.keyWidth), k + t * l.keyWidth, kd)
+                    qt_f32_to_f16_avx2(Int32(l.valueWidth), v + t * l.valueWidth, vd)
+                    continue
+                }
+                #endif
+                Half.fromFloat(k + t * l.keyWidth, kd, l.keyWidth)
+                Half.fromFloat(v + t * l.valueWidth, vd, l.valueWidth)
             }
         }
     }

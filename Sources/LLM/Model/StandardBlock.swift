@@ -47,9 +47,7 @@ struct StandardBlock: TransformerBlock {
         s.rmsNorm(s.hidden, attnNorm, into: s.normed, width: d)
         s.record("attn_norm", il, s.normed, width: d)
 
-        s.matmul(wq, s.normed, s.q)
-        s.matmul(wk, s.normed, s.k)
-        s.matmul(wv, s.normed, s.v)
+        s.engine.multiply(wq, s.q.pointer, wk, s.k.pointer, wv, s.v.pointer, x: s.normed.pointer, tokens: s.tokens)
         if let bq { s.addBias(s.q, bq) }
         if let bk { s.addBias(s.k, bk) }
         if let bv { s.addBias(s.v, bv) }
@@ -70,9 +68,8 @@ struct StandardBlock: TransformerBlock {
 
         s.rmsNorm(s.hidden, ffnNorm, into: s.normed, width: d)
         s.record("ffn_norm", il, s.normed, width: d)
-        s.matmul(ffnGate, s.normed, s.gate)
-        s.matmul(ffnUp, s.normed, s.up)
-        Ops.swiglu(s.gate.pointer, s.up.pointer, s.tokens * c.feedForwardLength)
+        s.engine.multiplyGated(gate: ffnGate, s.gate.pointer, up: ffnUp, s.up.pointer, x: s.normed.pointer,
+                                 tokens: s.tokens, activation: .silu)
         s.matmul(ffnDown, s.gate, s.proj)
         s.record("ffn_out", il, s.proj, width: d)
         s.residual(s.hidden, s.proj, width: d)

@@ -8,6 +8,6 @@ enum QuantBridge {
         // of the weight's `vecDotType` (Q8_0, Q8_1, Q8_K, F16, ...).
         guard let k = QuantKernels.kernel(for: type), let a = QuantKernels.kernel(for: k.vecDotType) else { return nil }
         return WeightKernel(type: type, vecDotType: k.vecDotType, dequantize: k.dequantize,
-                            quantizeActivations: a.fromFloat, vecDot: k.vecDot)
+                            quantizeActivations: a.fromFloat, vecDot: k.vecDot, quant: k)
     }
 }

@@ -5,6 +5,14 @@ import Darwin
 #endif
 import Synchronization
 
+/// A parallel region's work, as an object: `ThreadPool.run(_: ParallelWork)` hands it to the
+/// workers without allocating (a closure would need a heap box per call to cross threads).
+/// The object keeps the region's parameters in its own fields.
+protocol ParallelWork: AnyObject {
+    /// Runs worker `part`'s share (`part < parts`).
+    func work(part: Int, of parts: Int)
+}
+
 /// A persistent pool of compute threads with a cheap spin barrier.
 ///
 /// The calling thread is worker 0; `threadCount - 1` pthreads wait for work. `run` hands every
@@ -25,6 +33,8 @@ public final class ThreadPool: @unchecked Sendable {
     private var workers: [pthread_t] = []
     /// The current job; only valid between the generation bump and the completion of `run`.
     private var job: ((Int, Int) -> Void)?
+    /// The current allocation-free job (takes precedence over `job`); unowned: `run` waits.
+    private unowned(unsafe) var task: (any ParallelWork)?
 
     /// Spin iterations before yielding, and yields before sleeping.
     private static let spinLimit = 2_000
@@ -81,6 +91,35 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `work.work(part:of:)` on every worker (the caller is part 0) and waits. Allocates
+    /// nothing, so the forward pass uses this form. Not reentrant.
+    func run(_ work: any ParallelWork) {
+        if threadCount == 1 { work.work(part: 0, of: 1); return }
+        task = work
+        start()
+        work.work(part: 0, of: threadCount)
+        waitForWorkers()
+        task = nil
+    }
+
+    @inline(__always) private func start() {
+        pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(&mutex)
+            pthread_cond_broadcast(&condition)
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    @inline(__always) private func waitForWorkers() {
+        var spins = 0
+        while pending.load(ordering: .acquiring) > 0 {
+            spins += 1
+            if spins > Self.spinLimit { sched_yield() }
+        }
+    }
+
     /// Splits `0..<count` into `threadCount` contiguous parts, rounded to multiples of `align`.
     @inline(__always)
     public static func slice(_ count: Int, part: Int, of parts: Int, align: Int = 1) -> Range<Int> {
@@ -111,7 +150,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            job?(index, threadCount)
+            if let t = task { t.work(part: index, of: threadCount) } else { job?(index, threadCount) }
             pending.subtract(1, ordering: .releasing)
         }
     }

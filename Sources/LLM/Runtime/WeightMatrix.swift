@@ -16,6 +16,8 @@ struct WeightKernel: @unchecked Sendable {
     let quantizeActivations: ((UnsafePointer<Float>, UnsafeMutableRawPointer, Int) -> Void)?
     /// Dot product of one weight row with one quantized activation row of `count` elements.
     let vecDot: ((Int, UnsafeRawPointer, UnsafeRawPointer) -> Float)?
+    /// The Quant kernel behind `vecDot` (its `dotMatrix` runs blocks of rows in one call).
+    var quant: QuantKernel? = nil
 
     static func forType(_ type: GGMLType) -> WeightKernel? {
         if type == .f32 {
