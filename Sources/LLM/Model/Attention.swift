@@ -16,7 +16,7 @@ enum AttentionKernels {
         return false
         #endif
     }()
-    nonisolated(unsafe) static var useSIMD = simdAvailable
+    nonisolated(unsafe) static var useSIMD = simdAvailable && getenv("QUANTTY_PORTABLE_ATTENTION") == nil
 }
 
 extension ForwardState: ParallelWork {
