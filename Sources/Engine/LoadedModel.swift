@@ -24,8 +24,7 @@ final class LoadedModel: @unchecked Sendable {
         let c = model.configuration
         let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
         session = InferenceSession(model: model, contextLength: ctx, threads: threads, maxBatch: options.maxBatch ?? 256)
-        var stops = Set<Int32>()
-        for id in 0 ..< Int32(tokenizer.count) where tokenizer.isEndOfGeneration(id) { stops.insert(id) }
+        var stops = tokenizer.vocabulary.endOfGeneration
         for s in template.endOfTurnStrings {
             let ids = tokenizer.encode(s, addSpecial: false, parseSpecial: true)
             if ids.count == 1 { stops.insert(ids[0]) }
