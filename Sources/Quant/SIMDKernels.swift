@@ -23,7 +23,7 @@ enum SIMDKernels {
             if avx512 { return qt_vec_dot_q4_0_q8_0_avx512 }
             return qt_vec_dot_q4_0_q8_0_avx2
         case .q4_1:
-            if avx512 { return qt_vec_dot_q4_1_q8_1_zmm }
+            if avx512 { return qt_vec_dot_q4_1_q8_1_avx512 }
             return qt_vec_dot_q4_1_q8_1_avx2
         case .q5_0:
             if avx512 { return qt_vec_dot_q5_0_q8_0_zmm }

@@ -61,6 +61,16 @@ void qt_attn_wsum_f16_avx2(int n, int vd, const float *s, const uint16_t *v, siz
 void qt_f32_to_f16_avx2(int n, const float *x, uint16_t *y);
 /// x rounded to the nearest F16 value in place.
 void qt_round_f16_avx2(int n, float *x);
+/// Softmax of n scores in place, as ggml-cpu computes it (ggml_v_expf, 16-lane chunk sums in
+/// double); `offset` is the cache index of s[0] modulo 16 (where ggml's chunks start).
+void qt_softmax_ggml_avx2(int n, int offset, float *s);
+/// out[d] = sum_j p[j] * v[j][d] in tinyBLAS's order (16 lanes over j, keyed by (offset + j) % 16,
+/// FMA chains, reduced like _mm512_reduce_add_ps). Rows j < n0 at v0 + j * vstride, the rest at
+/// v1 + (j - n0) * vstride. acc: 16 * vd floats of scratch.
+void qt_attn_wsum_ggml_avx2(int n, int offset, int vd, const float *p, const uint16_t *v0, int n0,
+                            const uint16_t *v1, size_t vstride, float *acc, float *out);
+/// gate[i] = silu(gate[i]) * up[i] with ggml's vectorized exp (ggml_vec_swiglu_f32).
+void qt_swiglu_ggml_avx2(int n, float *gate, const float *up);
 #endif
 
 #endif

@@ -60,8 +60,9 @@ extension ForwardState: ParallelWork {
         let f16 = cache.type == .f16
         do {
             let scores = scores.pointer + part * scoresPerThread   // (window)
-            let krow = kvRows.pointer + part * (hd + vd)           // (headDim)
+            let krow = kvRows.pointer + part * (hd + 17 * vd)      // (headDim)
             let vrow = krow + hd                                   // (valueDim)
+            let lanes = vrow + vd                                  // (16, valueDim)
             for item in stride(from: part, to: tokens * nHead, by: parts) {
                 let t = item / nHead, h = item % nHead, kvh = h / group
                 let pos = start + t
@@ -80,12 +81,12 @@ extension ForwardState: ParallelWork {
                     if n0 < n {
                         qt_attn_scores_f16_avx2(Int32(n - n0), Int32(hd), qh, keys, l.keyWidth, scale, scores + n0)
                     }
-                    Self.softmax(scores, n)
-                    oh.update(repeating: 0, count: vd)
-                    qt_attn_wsum_f16_avx2(Int32(n0), Int32(vd), scores, values + first * l.valueWidth, l.valueWidth, oh)
-                    if n0 < n {
-                        qt_attn_wsum_f16_avx2(Int32(n - n0), Int32(vd), scores + n0, values, l.valueWidth, oh)
-                    }
+                    // llama.cpp's non-flash path: softmax in F32 (ggml's exp, sums in double),
+                    // probabilities rounded to F16, V product in tinyBLAS's order.
+                    Self.softmaxGGML(scores, n, offset: lo % 16)
+                    qt_round_f16_avx2(Int32(n), scores)
+                    qt_attn_wsum_ggml_avx2(Int32(n), Int32(lo % 16), Int32(vd), scores, values + first * l.valueWidth, Int32(n0),
+                                           values, l.valueWidth, lanes, oh)
                     continue
                 }
                 #endif
@@ -101,6 +102,7 @@ extension ForwardState: ParallelWork {
                     scores[j] = Vec.dot(qh, kp, hd) * scale
                 }
                 Self.softmax(scores, n)
+                if f16 { for j in 0..<n { scores[j] = Half.round(scores[j]) } }
                 oh.update(repeating: 0, count: vd)
                 for j in 0..<n {
                     let slot = (lo + j) % l.capacity
@@ -115,6 +117,16 @@ extension ForwardState: ParallelWork {
                 }
             }
         }
+    }
+
+    /// ggml-cpu's softmax of `n` scores in place (see `qt_softmax_ggml_avx2`).
+    @inline(__always)
+    static func softmaxGGML(_ s: UnsafeMutablePointer<Float>, _ n: Int, offset: Int) {
+        #if arch(x86_64)
+        qt_softmax_ggml_avx2(Int32(n), Int32(offset), s)
+        #else
+        softmax(s, n)
+        #endif
     }
 
     /// Softmax of `n` scores in place.

@@ -26,7 +26,7 @@ final class ForwardState: @unchecked Sendable {
     let ropeLocal: ScratchBuffer<Float>   // (T, ropeDims): at the sliding-window base
     let scores: ScratchBuffer<Float>    // (threads, group * contextLength)
     let scoresPerThread: Int
-    let kvRows: ScratchBuffer<Float>    // (threads, headDim + valueDim) converted cache rows
+    let kvRows: ScratchBuffer<Float>    // (threads, headDim + valueDim + 16 * valueDim) converted cache rows, V-product lanes
     // The attention region's parameters (`attention` sets them, `work` reads them).
     var attnLayer = 0
     var attnQ: UnsafeMutablePointer<Float>?
@@ -54,7 +54,7 @@ final class ForwardState: @unchecked Sendable {
         let group = c.headCount / c.headCountKV
         scoresPerThread = group * cache.contextLength
         scores = ScratchBuffer(count: pool.threadCount * scoresPerThread)
-        kvRows = ScratchBuffer(count: pool.threadCount * (c.headDim + c.valueDim))
+        kvRows = ScratchBuffer(count: pool.threadCount * (c.headDim + 17 * c.valueDim))
     }
 
     // MARK: - Helpers for blocks

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 
 /// Element-wise kernels of the forward pass. Pointers name their shapes; nothing allocates.
 enum Ops {
@@ -45,7 +46,9 @@ enum Ops {
         }
     }
 
-    /// Rotates `heads` heads of `headDim` (the first `dims` of each) in place.
+    /// Rotates `heads` heads of `headDim` (the first `dims` of each) in place. Each pair is
+    /// `fma(x0, cos, -(x1 * sin))`, `fma(x0, sin, x1 * cos)`: how GCC contracts ggml's
+    /// `x0*cos - x1*sin` (C++, `-ffp-contract=fast`), so rotated values equal llama.cpp's.
     /// `neox`: pairs (i, i + dims/2) (qwen2, qwen3, gemma3); otherwise adjacent pairs (llama).
     @inline(__always)
     static func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, dims: Int, neox: Bool,
@@ -57,23 +60,27 @@ enum Ops {
                 for i in 0..<half {
                     let c = cosSin[2 * i], s = cosSin[2 * i + 1]
                     let a = v[i], b = v[i + half]
-                    v[i] = a * c - b * s
-                    v[i + half] = a * s + b * c
+                    v[i] = (-(b * s)).addingProduct(a, c)
+                    v[i + half] = (b * c).addingProduct(a, s)
                 }
             } else {
                 for i in 0..<half {
                     let c = cosSin[2 * i], s = cosSin[2 * i + 1]
                     let a = v[2 * i], b = v[2 * i + 1]
-                    v[2 * i] = a * c - b * s
-                    v[2 * i + 1] = a * s + b * c
+                    v[2 * i] = (-(b * s)).addingProduct(a, c)
+                    v[2 * i + 1] = (b * c).addingProduct(a, s)
                 }
             }
         }
     }
 
-    /// `gate = silu(gate) * up`. gate, up: (n).
+    /// `gate = silu(gate) * up`. gate, up: (n). With AVX2 it is ggml's `ggml_vec_swiglu_f32`
+    /// (its vectorized exp), so values equal llama.cpp's bit for bit.
     @inline(__always)
     static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        #if arch(x86_64)
+        if AttentionKernels.useSIMD { qt_swiglu_ggml_avx2(Int32(n), gate, up); return }
+        #endif
         for i in 0..<n {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]
