@@ -13,9 +13,17 @@ void qt_mat_vec_dot(qt_vec_dot_fn dot, int n, const void *w, size_t wstride, int
         for (int r = 0; r < rows; ++r) out[r] = dot(n, wb + (size_t)r * wstride, yb);
         return;
     }
-    for (int r = 0; r < rows; ++r) {
-        const uint8_t *wr = wb + (size_t)r * wstride;
-        for (int t = 0; t < tokens; ++t) out[(size_t)t * ldo + r] = dot(n, wr, yb + (size_t)t * ystride);
+    // 16 x 16 tiles (as ggml's mul_mat): 16 weight rows and 16 activation rows stay in L1.
+    for (int r0 = 0; r0 < rows; r0 += 16) {
+        const int r1 = r0 + 16 < rows ? r0 + 16 : rows;
+        for (int t0 = 0; t0 < tokens; t0 += 16) {
+            const int t1 = t0 + 16 < tokens ? t0 + 16 : tokens;
+            for (int t = t0; t < t1; ++t) {
+                const uint8_t *yt = yb + (size_t)t * ystride;
+                float *o = out + (size_t)t * ldo;
+                for (int r = r0; r < r1; ++r) o[r] = dot(n, wb + (size_t)r * wstride, yt);
+            }
+        }
     }
 }
 

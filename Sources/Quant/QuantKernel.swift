@@ -42,6 +42,10 @@ public struct QuantKernel: Sendable {
     public typealias VecDot = @Sendable (_ count: Int, _ weights: UnsafeRawPointer, _ activations: UnsafeRawPointer) -> Float
     /// A C vec-dot kernel (the SIMD kernels), callable without a Swift closure.
     public typealias CVecDot = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
+    /// A C rows-by-tokens kernel (`qt_mat_dot_*`) for formats whose float order in llama.cpp
+    /// depends on the batch (Q4_K: repacked gemm/gemv; Q6_K: tiled for 8+ tokens).
+    public typealias CMatDot = @convention(c) (Int32, UnsafeRawPointer?, Int, Int32, UnsafeRawPointer?, Int,
+                                               Int32, UnsafeMutablePointer<Float>?, Int) -> Void
 
     /// The storage type.
     public let type: GGMLType
@@ -61,6 +65,8 @@ public struct QuantKernel: Sendable {
     /// `vecDot` as a C function pointer when it is a SIMD kernel (nil for the portable ones):
     /// `dotRows` / `dotMatrix` then loop in C, one call per block of rows.
     public let cVecDot: CVecDot?
+    /// Set for the formats of `CMatDot`: `dotMatrix` then follows llama.cpp's batch split.
+    public var cMatDot: CMatDot? = nil
     /// Weights per block and bytes per block as summed from this implementation's block layout;
     /// they must equal `type.blockSize` / `type.typeSize` (checked by the tests, like ggml's static_asserts).
     public let layoutBlockSize: Int
@@ -87,6 +93,10 @@ public struct QuantKernel: Sendable {
     public func dotMatrix(count: Int, weights: UnsafeRawPointer, rowStride: Int, rows: Int,
                           activations: UnsafeRawPointer, activationStride: Int, tokens: Int,
                           into out: UnsafeMutablePointer<Float>, outStride: Int) {
+        if let m = cMatDot {
+            m(Int32(count), weights, rowStride, Int32(rows), activations, activationStride, Int32(tokens), out, outStride)
+            return
+        }
         if let c = cVecDot {
             qt_mat_vec_dot(c, Int32(count), weights, rowStride, Int32(rows), activations, activationStride,
                            Int32(tokens), out, outStride)

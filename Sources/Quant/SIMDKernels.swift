@@ -10,7 +10,9 @@ enum SIMDKernels {
             var dot: QuantKernel.VecDot? = nil
             let c = cVecDot(type, isa)
             if let f = c { dot = { n, w, a in f(Int32(n), w, a) } }
-            t[type] = k.with(vecDot: dot, cVecDot: c, fromFloat: fromFloat(type, isa), isa: isa)
+            var e = k.with(vecDot: dot, cVecDot: c, fromFloat: fromFloat(type, isa), isa: isa)
+            e.cMatDot = cMatDot(type, isa)
+            t[type] = e
         }
         return t
     }
@@ -26,10 +28,10 @@ enum SIMDKernels {
             if avx512 { return qt_vec_dot_q4_1_q8_1_avx512 }
             return qt_vec_dot_q4_1_q8_1_avx2
         case .q5_0:
-            if avx512 { return qt_vec_dot_q5_0_q8_0_zmm }
+            if avx512 { return qt_vec_dot_q5_0_q8_0_avx512 }
             return qt_vec_dot_q5_0_q8_0_avx2
         case .q5_1:
-            if avx512 { return qt_vec_dot_q5_1_q8_1_zmm }
+            if avx512 { return qt_vec_dot_q5_1_q8_1_avx512 }
             return qt_vec_dot_q5_1_q8_1_avx2
         case .q8_0:
             if avx512 { return qt_vec_dot_q8_0_q8_0_avx512 }
@@ -62,6 +64,15 @@ enum SIMDKernels {
         }
     }
 
+    private static func cMatDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.CMatDot? {
+        let avx512 = isa == .avx512
+        switch type {
+        case .q4_K: return avx512 ? qt_mat_dot_q4_K_avx512 : qt_mat_dot_q4_K_avx2
+        case .q6_K: return avx512 ? qt_mat_dot_q6_K_avx512 : qt_mat_dot_q6_K_avx2
+        default: return nil
+        }
+    }
+
     private static func fromFloat(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.Quantize? {
         let avx512 = isa == .avx512
         switch type {
@@ -80,5 +91,6 @@ enum SIMDKernels {
     #else
     private static func cVecDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.CVecDot? { nil }
     private static func fromFloat(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.Quantize? { nil }
+    private static func cMatDot(_ type: GGMLType, _ isa: QuantISA) -> QuantKernel.CMatDot? { nil }
     #endif
 }

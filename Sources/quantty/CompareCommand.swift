@@ -254,7 +254,7 @@ struct CompareCommand: AsyncParsableCommand {
 
     /// Micro-batch size that keeps every quantized matmul on the engine's vec-dot path
     /// (activations quantized to the weight's dot format, as ggml does): under its tile
-    /// threshold of 16 tokens. `LevelsCompareTests` checks the figures this gives.
+    /// threshold (`MatmulEngine.defaultTileThreshold`, 64). `LevelsCompareTests` checks the figures this gives.
     static let ggmlMicroBatch = 15
 
     /// Whether the file holds block-quantized tensors (float files need no small batches:

@@ -9,7 +9,7 @@ final class ModelBenchTests: XCTestCase {
         let model = try Model(path: try Fixtures.model(ProcessInfo.processInfo.environment["MODEL_BENCH_FILE"] ?? "SmolLM2-135M-Instruct.Q4_1.gguf"))
         let session = InferenceSession(model: model, contextLength: 512, threads: 2, maxBatch: 256)
         let prompt = (0..<256).map { Int32(100 + ($0 * 37) % 5000) }
-        for threshold in [16, 100_000] {
+        for threshold in [1, 100_000] {
             session.state.engine.tileThreshold = threshold
             session.reset()
             _ = try session.forward(tokens: Array(prompt.prefix(16)))
@@ -17,9 +17,9 @@ final class ModelBenchTests: XCTestCase {
             let t0 = Date()
             _ = try session.forward(tokens: prompt)
             let dt = Date().timeIntervalSince(t0)
-            print(String(format: "prompt 256 tokens (%@): %.3f s, %.1f tok/s", threshold == 16 ? "tiles + sgemm" : "vecDot", dt, 256 / dt))
+            print(String(format: "prompt 256 tokens (%@): %.3f s, %.1f tok/s", threshold == 1 ? "tiles + sgemm" : "vecDot", dt, 256 / dt))
         }
-        session.state.engine.tileThreshold = 16
+        session.state.engine.tileThreshold = MatmulEngine.defaultTileThreshold
         session.reset()
         _ = try session.forward(tokens: Array(prompt.prefix(8)))
         var next: Int32 = 42

@@ -5,19 +5,22 @@ import XCTest
 
 /// SmolLM2-135M Q4_1 and Gemma 3 270M Q4_K_M against llama.cpp's top-10 log-probs.
 ///
-/// The README's figures (top-1 >= 95%, mean |delta log-prob| <= 0.05, prompt perplexity within
-/// 2%) are computed and printed. Top-1 is asserted as written. The other two are asserted with
-/// wider bounds, because exact arithmetic cannot meet them: an independent float64 NumPy forward
-/// pass of SmolLM2 on the same dequantized weights differs from these fixtures by a mean
-/// |delta log-prob| of 0.09-0.14 per prompt and by up to 11.5% in prompt perplexity (llama.cpp's
-/// 8-bit activations and F16 attention make noise that short prompts amplify). Our figures sit
-/// at the reference's level (0.12-0.13, within 3.2% / 6.8%). The decisive check of the forward
-/// pass is `ModelPerplexityTests`: gpl3.txt perplexity within 0.25% of llama.cpp's.
+/// The fixtures are llama.cpp's batch evaluation of each prompt (non-flash attention). The
+/// engine follows ggml-cpu's arithmetic operation for operation (activation quantization, the
+/// float order of each dot-product kernel and of the batch paths llama.cpp picks, its exp,
+/// softmax, GELU table and F16 probabilities), so in batch mode the README's bounds are asserted
+/// as written: SmolLM2 reproduces the fixture bit for bit, Gemma within 0.005 mean |delta|.
+///
+/// Token by token, llama.cpp itself takes other kernels (gemv instead of the repacked gemm,
+/// vec_dot_f16 instead of tinyBLAS in attention) and lands 0.054 (SmolLM2) / 0.111 (Gemma) mean
+/// |delta log-prob| away from its own batch fixture (measured with llama-cpp-python 0.3.36): a
+/// 135M-270M model amplifies last-bit differences. That mode is held to top-1 and to the wider
+/// bounds below, which a real error (a wrong kernel, a broken cache) still breaks.
 final class ModelRealTests: XCTestCase {
-    /// Bounds asserted here; the README's are printed alongside.
-    static let maxMeanAbsLogProb = 0.15
-    static let maxPromptPPLRelative = 0.10
-    static let maxTotalPPLRelative = 0.05
+    struct Bounds { let meanAbsLogProb: Double; let promptPPL: Double; let totalPPL: Double }
+    /// The README's figures.
+    static let batch = Bounds(meanAbsLogProb: 0.05, promptPPL: 0.02, totalPPL: 0.02)
+    static let tokenByToken = Bounds(meanAbsLogProb: 0.15, promptPPL: 0.10, totalPPL: 0.05)
 
     private func run(fixture: String, model name: String) throws {
         let fx = try loadJSON(PromptLogits.self, try Fixtures.require("logits/\(fixture)"))
@@ -25,6 +28,7 @@ final class ModelRealTests: XCTestCase {
         let kv: KVCacheType = ProcessInfo.processInfo.environment["MODEL_KV"] == "f32" ? .f32 : .f16
         let session = InferenceSession(model: model, contextLength: 128, threads: 2, kvCacheType: kv)
         for mode in ["batch", "token-by-token"] {
+            let bounds = mode == "batch" ? Self.batch : Self.tokenByToken
             var positions = 0, top1 = 0, entries = 0
             var sumAbs = 0.0, maxAbs = 0.0, worstPPL = 0.0
             var totalNLL = 0.0, totalRefNLL = 0.0, readmeOK = 0
@@ -54,7 +58,7 @@ final class ModelRealTests: XCTestCase {
                 worstPPL = max(worstPPL, rel)
                 totalNLL += nll; totalRefNLL += log(p.ppl) * Double(scored)
                 if rel <= 0.02 { readmeOK += 1 }
-                XCTAssertLessThanOrEqual(rel, Self.maxPromptPPLRelative, "\(name) \(mode) '\(p.text.prefix(30))': ppl \(ppl) vs \(p.ppl)")
+                XCTAssertLessThanOrEqual(rel, bounds.promptPPL, "\(name) \(mode) '\(p.text.prefix(30))': ppl \(ppl) vs \(p.ppl)")
             }
             let agreement = Double(top1) / Double(positions)
             let meanAbs = sumAbs / Double(entries)
@@ -62,8 +66,8 @@ final class ModelRealTests: XCTestCase {
             print(String(format: "%@ [%@]: top-1 %d/%d (%.1f%%), mean |d logprob| top-10 %.4f (max %.4f; README <= 0.05), prompt ppl: worst %.2f%%, %d/%d within README's 2%%, all prompts together %.2f%%",
                          name, mode, top1, positions, agreement * 100, meanAbs, maxAbs, worstPPL * 100, readmeOK, fx.prompts.count, totalRel * 100))
             XCTAssertGreaterThanOrEqual(agreement, 0.95, "\(name) \(mode) top-1 agreement")
-            XCTAssertLessThanOrEqual(meanAbs, Self.maxMeanAbsLogProb, "\(name) \(mode) mean |delta log-prob|")
-            XCTAssertLessThanOrEqual(totalRel, Self.maxTotalPPLRelative, "\(name) \(mode) perplexity over all prompts")
+            XCTAssertLessThanOrEqual(meanAbs, bounds.meanAbsLogProb, "\(name) \(mode) mean |delta log-prob|")
+            XCTAssertLessThanOrEqual(totalRel, bounds.totalPPL, "\(name) \(mode) perplexity over all prompts")
         }
     }
 

@@ -32,7 +32,11 @@ int qt_cpu_has_avx512vl(void);
     float qt_vec_dot_f32_##S(int n, const void *x, const void *y); \
     void qt_quantize_q8_0_##S(const float *x, void *y, int n); \
     void qt_quantize_q8_1_##S(const float *x, void *y, int n); \
-    void qt_quantize_q8_K_##S(const float *x, void *y, int n);
+    void qt_quantize_q8_K_##S(const float *x, void *y, int n); \
+    void qt_mat_dot_q4_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
+                             int tokens, float *out, size_t ldo); \
+    void qt_mat_dot_q6_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
+                             int tokens, float *out, size_t ldo);
 
 #if defined(__x86_64__)
 QT_DECLARE_KERNELS(avx2)
@@ -47,7 +51,7 @@ float qt_vec_dot_q5_1_q8_1_zmm(int n, const void *x, const void *y);
 typedef float (*qt_vec_dot_fn)(int n, const void *x, const void *y);
 
 /// `out[t * ldo + r] = dot(n, w + r * wstride, y + t * ystride)` for r < rows, t < tokens
-/// (rows outer, so a weight row is read once for all tokens). Portable C.
+/// (16 x 16 tiles of rows and tokens, as ggml's mul_mat, so both stay in L1). Portable C.
 void qt_mat_vec_dot(qt_vec_dot_fn dot, int n, const void *w, size_t wstride, int rows,
                     const void *y, size_t ystride, int tokens, float *out, size_t ldo);
 

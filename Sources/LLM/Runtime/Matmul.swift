@@ -25,8 +25,12 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
     let maxCols: Int
     /// Rows dequantized per tile on the BLAS path.
     static let tileRows = 64
-    /// Batches at least this large use dequantize-tile + sgemm for block formats.
-    var tileThreshold: Int = 16
+    /// Batches at least this large use dequantize-tile + sgemm for block formats. Below it the
+    /// activations are quantized as llama.cpp does, so a prompt chunk of fewer tokens gives
+    /// llama.cpp's logits (bit for bit on Q4_1 files, see ModelRealTests); long prompts take the
+    /// faster BLAS path.
+    static let defaultTileThreshold = 64
+    var tileThreshold: Int = MatmulEngine.defaultTileThreshold
 
     /// Quantized activations: 3 slots (one per distinct `vecDotType` of a fused group) of
     /// `maxTokens` rows of up to `maxCols` elements in any vec-dot format.

@@ -87,15 +87,33 @@ enum Ops {
         }
     }
 
-    /// `gate = gelu(gate) * up` with ggml's tanh approximation. gate, up: (n).
+    /// `gate = gelu(gate) * up` as ggml-cpu computes it (`GGML_GELU_FP16`): the input rounded to
+    /// F16 looks up GELU (tanh approximation) evaluated at that F16 value and rounded to F16;
+    /// 0 below -10, the identity above 10. gate, up: (n).
     @inline(__always)
     static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        let c: Float = 0.797_884_56   // sqrt(2 / pi)
+        let table = geluTable
         for i in 0..<n {
             let g = gate[i]
-            let u = c * g * (1 + 0.044715 * g * g)
-            gate[i] = 0.5 * g * (1 + tanhf(u)) * up[i]
+            if g <= -10 {
+                gate[i] = 0
+            } else if g >= 10 {
+                gate[i] = g * up[i]
+            } else {
+                gate[i] = Half.toFloat(table[Int(Half.fromFloat(g))]) * up[i]
+            }
         }
+    }
+
+    /// GELU of every F16 value, as F16 bits (ggml's `ggml_table_gelu_f16`). The inner
+    /// `1 + a*x*x` is fused as GCC contracts ggml's C.
+    static let geluTable: [UInt16] = (0..<65536).map { bits in
+        let x = Half.toFloat(UInt16(bits))
+        let c: Float = 0.797_884_560_802_865_355_879_892_119_868_76   // sqrt(2 / pi)
+        let inner = 0.044715 * x
+        let poly = Float(1).addingProduct(inner, x)                     // fma(a*x, x, 1)
+        let y = 0.5 * x * (1 + tanhf(c * x * poly))
+        return Half.fromFloat(y)
     }
 
     /// x += y. x, y: (n).
