@@ -49,7 +49,7 @@ public struct AppState: Sendable {
     public init(width: Int, height: Int, settings: ChatSettings = ChatSettings(), history: [String] = []) {
         self.width = width; self.height = height; self.settings = settings
         input = InputBox(history: history)
-        stats.contextSize = settings.contextLength
+        stats.contextSize = settings.contextLength ?? 0
     }
 
     public var layout: Layout { Layout(width: width, height: height, inputRows: input.preferredRows(width: width)) }
@@ -157,7 +157,10 @@ public struct AppState: Sendable {
             return picker.rows.isEmpty ? [.listModels] : []
         case .openCompare:
             return toggleCompare()
-        case .openSettings: settingsForm = SettingsForm(settings); mode = .settings
+        case .openSettings:
+            // An empty context length means the model's own: the loaded one's, unless overridden.
+            settingsForm = SettingsForm(settings, modelContext: settings.contextLength == nil ? model?.contextSize : nil)
+            mode = .settings
         case .openChatList: mode = .chatList; return [.listChats]
         default: break
         }
@@ -314,10 +317,15 @@ public struct AppState: Sendable {
         case .previousField: form.move(-1)
         case .confirm:
             guard let s = form.apply() else { return [] }
+            // A new context length reloads the model: not under a streaming reply.
+            if s.contextLength != settings.contextLength, isGenerating || loading != nil {
+                setStatus("stop the reply first (Esc) to change the context length", .warning)
+                return []
+            }
             settings = s
-            stats.contextSize = model?.contextSize ?? s.contextLength
+            stats.contextSize = model?.contextSize ?? s.contextLength ?? 0
             mode = .chat
-            setStatus("settings applied", .success)
+            setStatus("settings applied to the next reply", .success)
             return [.settingsChanged(s)]
         default: break
         }
@@ -372,6 +380,13 @@ public struct AppState: Sendable {
                 stats.replyPerplexity = exp(-replyLogProbSum / Double(replyLogProbCount))
                 stats.conversationPerplexity = exp(-chatLogProbSum / Double(chatLogProbCount))
             }
+        case .contextChanged(let m):
+            let from = model?.contextSize
+            applyLoaded(m)
+            stats.contextUsed = 0
+            chat.append(ChatMessage(role: .notice, text: "context \(from.map { "\($0) → " } ?? "")\(m.contextSize) tokens; the conversation stays"),
+                        width: chatWidth)
+            setStatus("context is \(m.contextSize) tokens", .success)
         case .levelSwapped(let m, let seconds, let reused):
             let from = model?.row.level
             applyLoaded(m)

@@ -7,9 +7,11 @@ import Glibc
 /// The only type that talks to ncurses: starts and restores the terminal, draws a
 /// `CellGrid` with wide characters, and reads keys. Everything else is testable without it.
 ///
-/// The terminal is restored on every way out: `stop()`, and a handler for SIGINT,
-/// SIGTERM and SIGHUP that calls `endwin` and re-raises. Ctrl-Z (SIGTSTP) restores the
-/// terminal, suspends, and on `fg` the next frame is redrawn in full.
+/// The terminal is restored on every way out: `stop()` (quit, or the run loop ending), and
+/// a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT, and for the signals of a crash (a Swift
+/// trap in the engine is SIGILL or SIGTRAP; SIGABRT, SIGSEGV, SIGBUS, SIGFPE), that leaves
+/// the alternate screen and raw mode and then dies of the signal as it would have. Ctrl-Z
+/// (SIGTSTP) restores the terminal, suspends, and on `fg` the next frame is redrawn in full.
 public final class Terminal {
     public private(set) var colorMode: ColorMode
     private let theme: Theme
@@ -188,8 +190,12 @@ public final class Terminal {
         _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
+    /// Signals after which the terminal is restored before the process ends.
+    public static let restoringSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+                                                   SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
+
     static func installSignalHandlers() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
+        for sig in restoringSignals {
             signal(sig) { sig in
                 if Terminal.active {
                     Terminal.writeRaw(Terminal.leaveModes)
