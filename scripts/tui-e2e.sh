@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end test of the chat: drives the real quantty binary in a private tmux server as a
-# person would. Start, see the default model load, send a message, watch the reply stream and
-# a non-zero tok/s in the stats panel, change a setting (F5), open and close help (F1, ?),
-# resize (wide, compact, too small, back), quit with Ctrl-Q and check the terminal is back to
-# normal; start again, recall the earlier message (Up) and setting, and end the app with SIGTERM,
-# SIGINT, SIGHUP and SIGILL (a crash), checking the terminal each time.
+# person would. Start, see the default model load, change a setting (F5), send a message and
+# watch the reply stream with a non-zero tok/s in the stats panel, stop it (Esc), paste 40
+# lines, scroll (mouse wheel, Home, End), open and close help (F1, ?), resize (compact, too
+# small, wide), quit with Ctrl-Q and check the terminal is back to normal; start again, recall
+# the earlier messages (Up, Down) and the setting, suspend (Ctrl-Z) and resume (fg), and end the
+# app with SIGTERM, SIGINT, SIGHUP and SIGILL (a crash), checking the terminal each time.
 #
 # usage: scripts/tui-e2e.sh [BINARY]      (default .build/release/quantty)
 # env:   E2E_OUT   folder for the screen captures (default: a new temporary folder)
@@ -42,6 +43,7 @@ ERRLOG=$OUT/tmux-errors.txt
 tm() { tmux -L "$SOCK" -f /dev/null "$@" </dev/null 2>>"$ERRLOG"; }
 cleanup() {
     tmux -L "$SOCK" -f /dev/null kill-server </dev/null >/dev/null 2>&1
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
     rm -rf "$TMP/data" "$TMP/config"
     [ -n "${E2E_OUT:-}" ] && rm -rf "$TMP"
 }
@@ -208,6 +210,15 @@ for sig in TERM INT HUP ILL; do
         wait_for "settings-kept" 10 grep -q 'temperature  *0\.3'
         keys Escape
         wait_for "settings-closed" 10 lacks 'Settings (F5)'
+        # Ctrl-Z: back at the shell with a sane terminal; fg redraws the chat.
+        keys C-z
+        wait_for "suspended" 10 grep -q 'Stopped'
+        [ "$(alternate)" = 0 ] || fail "the alternate screen is still on after Ctrl-Z"
+        type_text "$CHECK_TTY"; keys Enter
+        wait_for "terminal-restored-after-ctrl-z" 10 tty_sane
+        type_text "clear; fg; echo EXIT=\$?; $CHECK_TTY"; keys Enter
+        wait_for "resumed" 10 has 'loaded SmolLM2'
+        [ "$(alternate)" = 1 ] || fail "fg did not bring the chat back to the alternate screen"
     fi
     PANE_PID=$(tm display-message -p -t "$SESSION" '#{pane_pid}')
     APP_PID=$(pgrep -s "$PANE_PID" -x quantty | head -1)

@@ -225,9 +225,11 @@ public final class Terminal {
     }
 
     /// Ctrl-Z: restore the terminal and stop (the SIGTSTP handler); `fg` resumes here and
-    /// the next draw repaints.
+    /// the next draw repaints. The whole process group stops, as the terminal's own Ctrl-Z
+    /// would stop it: under `make chat` (or any wrapper) stopping quantty alone would leave
+    /// make waiting in the foreground and the shell would never get the terminal back.
     public func suspend() {
-        kill(getpid(), SIGTSTP)
+        kill(0, SIGTSTP)
     }
 
     // MARK: - Running the app
