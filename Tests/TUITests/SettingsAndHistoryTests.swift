@@ -47,8 +47,16 @@ final class SettingsAndHistoryTests: XCTestCase {
         expected.temperature = 0.25; expected.topK = 12; expected.topP = 0.8; expected.minP = 0.1
         expected.repeatPenalty = 1.3; expected.seed = 1234; expected.contextLength = 4096
         XCTAssertEqual(c.state.settings, expected)
-        // The context length reloads the model (the fake answers as the engine does).
-        try await waitUntil(c) { $0.model?.contextSize == 4096 }
+        // The context length reloads the model (the fake answers as the engine does); messages
+        // wait for it.
+        XCTAssertTrue(c.state.reloadingContext)
+        type(c, "too soon")
+        c.handle(.enter)
+        XCTAssertFalse(c.state.isGenerating)
+        XCTAssertEqual(c.state.input.text, "too soon")
+        for _ in 0 ..< 8 { c.handle(.backspace) }
+        try await waitUntil(c) { !$0.reloadingContext }
+        XCTAssertEqual(c.state.model?.contextSize, 4096)
         XCTAssertEqual(c.state.stats.contextSize, 4096)
         try await waitUntil(c) { $0.chat.messages.last?.role == .notice && $0.chat.messages.last?.text.contains("re-read") == true }
         XCTAssertTrue(c.state.chat.messages.contains { $0.text == "context 2048 → 4096 tokens; the conversation stays" },

@@ -103,6 +103,7 @@ public final class AppController {
             settingsTask?.cancel()
             settingsTask = Task {
                 for await ev in stream { inbox.post(.backend(ev)) }
+                if !Task.isCancelled { inbox.post(.settingsApplied) }
             }
         case .newChat:
             break

@@ -30,6 +30,8 @@ public struct AppState: Sendable {
     public var compareMode = false
     /// The columns of the last (or running) comparison, shown under the chat.
     public var comparison: Comparison?
+    /// A new context length is being applied (the model reloads): messages wait.
+    public private(set) var reloadingContext = false
     /// The levels a comparison is running on.
     public private(set) var comparing: [ModelRow] = []
     /// At most this many levels side by side.
@@ -86,6 +88,9 @@ public struct AppState: Sendable {
             return []
         case .storeFailed(let message):
             setStatus(message, .error)
+            return []
+        case .settingsApplied:
+            reloadingContext = false
             return []
         case .modelsListed(let rows):
             picker.rows = rows
@@ -170,6 +175,7 @@ public struct AppState: Sendable {
     private mutating func send() -> [Effect] {
         guard !input.isEmpty else { return [] }
         if isGenerating { setStatus("a reply is streaming: Esc stops it", .warning); return [] }
+        if reloadingContext { setStatus("the model is reloading with the new context length", .warning); return [] }
         guard model != nil else {
             setStatus("no model loaded: pick one (F2)", .warning)
             mode = .modelPicker
@@ -240,7 +246,7 @@ public struct AppState: Sendable {
     }
 
     private mutating func regenerate() -> [Effect] {
-        guard !isGenerating, model != nil else { return [] }
+        guard !isGenerating, !reloadingContext, model != nil else { return [] }
         guard let last = chat.messages.lastIndex(where: { $0.role == .assistant }),
               chat.messages[..<last].contains(where: { $0.role == .user }) else { return [] }
         chat.messages.removeSubrange(last...)
@@ -322,6 +328,7 @@ public struct AppState: Sendable {
                 setStatus("stop the reply first (Esc) to change the context length", .warning)
                 return []
             }
+            if s.contextLength != settings.contextLength, model != nil { reloadingContext = true }
             settings = s
             stats.contextSize = model?.contextSize ?? s.contextLength ?? 0
             mode = .chat
