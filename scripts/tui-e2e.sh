@@ -160,6 +160,12 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do type_text $'\e[<
 wait_for "wheel-up" 10 has 'paste line 01'
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26; do type_text $'\e[<65;20;10M'; done
 wait_for "wheel-down" 10 at_bottom
+# The same in X10 encoding (ESC [ M, then button 64 + 32 and the position), which curses
+# decodes itself for TERM=screen.
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do type_text $'\e[M`5*'; done
+wait_for "wheel-up-x10" 10 has 'paste line 01'
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26; do type_text $'\e[Ma5*'; done
+wait_for "wheel-down-x10" 10 at_bottom
 keys Home
 wait_for "home" 10 has 'Tell me a long story'
 keys End

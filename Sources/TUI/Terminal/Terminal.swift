@@ -224,12 +224,36 @@ public final class Terminal {
         }
     }
 
-    /// Ctrl-Z: restore the terminal and stop (the SIGTSTP handler); `fg` resumes here and
-    /// the next draw repaints. The whole process group stops, as the terminal's own Ctrl-Z
-    /// would stop it: under `make chat` (or any wrapper) stopping quantty alone would leave
-    /// make waiting in the foreground and the shell would never get the terminal back.
+    /// Ctrl-Z: restore the terminal and stop; `fg` resumes here and the next draw repaints.
+    ///
+    /// The whole process group stops, as the terminal's own Ctrl-Z would stop it: under
+    /// `make chat` (or any wrapper) stopping quantty alone would leave make waiting in the
+    /// foreground, and the shell would never get the terminal back.
+    ///
+    /// The stop happens in this thread, before this returns. The loop runs on a Swift
+    /// concurrency thread, and a process-directed SIGTSTP is handled by whichever thread the
+    /// kernel picks (usually the idle main thread): the loop would go on drawing (raw mode
+    /// back on) while the handler elsewhere restored the terminal from the background, which
+    /// stops the process with SIGTTOU and leaves it stopped again after `fg`.
     public func suspend() {
+        if Self.active {
+            Self.writeRaw(Self.leaveModes)
+            endwin()
+            Self.active = false
+        }
+        // The rest of the group (make, a wrapper script) stops; the copy sent to this process
+        // is ignored, and this thread stops the process itself.
+        signal(SIGTSTP, SIG_IGN)
         kill(0, SIGTSTP)
+        signal(SIGTSTP, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTSTP)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(SIGTSTP)   // thread-directed: stops here, until SIGCONT (fg)
+        Self.installSignalHandlers()
+        Self.active = true
+        Self.resumed = 1
     }
 
     // MARK: - Running the app
