@@ -8,7 +8,7 @@
 # app with SIGTERM, SIGINT, SIGHUP and SIGILL (a crash), checking the terminal each time.
 #
 # usage: scripts/tui-e2e.sh [BINARY]      (default .build/release/quantty)
-# env:   E2E_OUT   folder for the screen captures (default: a new temporary folder)
+# env:   E2E_OUT   folder for the screen captures (default: a temporary folder, kept if the run fails)
 #        E2E_MAX   seconds for the whole run (default 90)
 # exit:  0 passed, 1 failed (the last screen is printed), 77 skipped (tmux is not installed)
 #
@@ -44,9 +44,10 @@ tm() { tmux -L "$SOCK" -f /dev/null "$@" </dev/null 2>>"$ERRLOG"; }
 cleanup() {
     tmux -L "$SOCK" -f /dev/null kill-server </dev/null >/dev/null 2>&1
     rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
-    rm -rf "$TMP/data" "$TMP/config"
-    [ -n "${E2E_OUT:-}" ] && rm -rf "$TMP"
+    # The captures stay in E2E_OUT, or in the temporary folder when the run failed.
+    if [ -n "${E2E_OUT:-}" ] || [ "$PASSED" = 1 ]; then rm -rf "$TMP"; else rm -rf "$TMP/data" "$TMP/config" "$TMP/run.sh"; fi
 }
+PASSED=0
 trap cleanup EXIT
 trap 'echo "interrupted"; exit 1' INT TERM HUP
 
@@ -236,5 +237,6 @@ for sig in TERM INT HUP ILL; do
     [ "$(alternate)" = 0 ] || fail "the alternate screen is still on after SIG$sig"
 done
 
+PASSED=1
 log "PASS (${SECONDS}s)"
 exit 0
