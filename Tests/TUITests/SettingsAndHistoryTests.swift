@@ -113,6 +113,22 @@ final class SettingsAndHistoryTests: XCTestCase {
         XCTAssertEqual(applied.temperature, 0.5)
     }
 
+    func testAReplyStoppedBeforeItsFirstTokenHasNoSpeed() {
+        var s = loadedState()
+        for ch in "a" { _ = s.handle(.character(ch)) }
+        _ = s.handle(.enter)
+        _ = s.reduce(.backend(.token("Hi", logProb: nil)))
+        _ = s.reduce(.backend(.finished(ReplySummary(tokens: 4, seconds: 0.1))))
+        XCTAssertEqual(s.stats.rollingTPS, 40)
+        for ch in "b" { _ = s.handle(.character(ch)) }
+        _ = s.handle(.enter)
+        _ = s.handle(.escape)
+        _ = s.reduce(.backend(.finished(ReplySummary(tokens: 0, seconds: 0, stopped: true))))
+        XCTAssertNil(s.stats.generationTPS)
+        XCTAssertEqual(s.stats.rollingTPS, 40)
+        XCTAssertEqual(s.chat.messages.last?.footer?.stopped, true)
+    }
+
     func testSettingsFormShowsTheModelsContext() {
         var s = loadedState()
         _ = s.handle(.function(5))

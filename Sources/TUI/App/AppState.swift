@@ -444,12 +444,16 @@ public struct AppState: Sendable {
             isGenerating = false
             stats.isGenerating = false
             let tps = s.seconds > 0 ? Double(s.tokens) / s.seconds : 0
-            stats.generationTPS = tps
-            recentReplies.append((s.tokens, s.seconds))
-            if recentReplies.count > Self.rollingWindow { recentReplies.removeFirst() }
-            let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
-            let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
-            stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
+            // A reply stopped before its first token has no speed: it neither shows 0 tok/s nor
+            // drags the rolling average down.
+            if s.tokens > 0 {
+                stats.generationTPS = tps
+                recentReplies.append((s.tokens, s.seconds))
+                if recentReplies.count > Self.rollingWindow { recentReplies.removeFirst() }
+                let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
+                let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
+                stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
+            }
             let footer = ReplyFooter(level: s.level ?? model?.row.level ?? "?", tokens: s.tokens, tokensPerSecond: tps,
                                      perplexity: replyLogProbCount > 0 ? stats.replyPerplexity : nil, stopped: s.stopped)
             chat.finishReply(footer, width: chatWidth)
