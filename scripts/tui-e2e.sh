@@ -90,7 +90,7 @@ alternate() { tm display-message -p -t "$SESSION" '#{alternate_on}'; }
 gen_speed() { grep -o 'gen  *[0-9][0-9.]* tok/s' | head -1 | grep -o '[0-9][0-9.]*'; }
 gen_speed_positive() { local v; v=$(gen_speed) && awk -v v="$v" 'BEGIN { exit !(v > 0) }'; }
 # The compact layout (a one-line stats bar) and the wide one (a stats panel).
-compact() { local f; f=$(cat); [[ $f == *"› "* && $f == *" tok/s · ttft "* && $f != *"Speed"* && $f != *"too small"* ]]; }
+compact() { local f; f=$(cat); [[ $f == *"› "* && $f == *" · ctx "* && $f != *"Speed"* && $f != *"too small"* ]]; }
 wide() { local f; f=$(cat); [[ $f == *"› "* && $f == *"│ Speed"* && $f != *"too small"* ]]; }
 # A streaming reply: the assistant has written something and no footer ("N tokens ·") yet.
 streaming() {
