@@ -39,7 +39,6 @@ struct ChatCommand: AsyncParsableCommand {
                 if let v = entry.sampling.minP { settings.minP = v }
                 if let v = entry.sampling.repeatPenalty { settings.repeatPenalty = v }
                 if let v = entry.sampling.seed { settings.seed = UInt64(v) }
-                if let v = entry.contextLength { settings.contextLength = v }
             }
             let store: ChatStore?
             var storeError: String?
@@ -47,9 +46,14 @@ struct ChatCommand: AsyncParsableCommand {
                 store = nil
                 storeError = "chat history is off: \(error)"
             }
+            // What F5 applied last time wins over the catalog's sampling; the sent messages
+            // come back with Up.
+            if let saved = try? store?.loadSettings() { settings = saved }
+            backend.contextLength = settings.contextLength
+            let history = (try? store?.inputHistory()) ?? []
             let terminal: Terminal
             do { terminal = try Terminal(theme: loadedTheme) } catch { throw UserError(error) }
-            var state = AppState(width: terminal.size.width, height: terminal.size.height, settings: settings)
+            var state = AppState(width: terminal.size.width, height: terminal.size.height, settings: settings, history: history)
             if let themeError { state.setStatus("\(themeError)", .warning) }
             if let storeError { state.setStatus(storeError, .warning) }
             let controller = AppController(state: state, backend: backend, store: store)

@@ -82,6 +82,28 @@ final class FakeBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
+    private(set) var appliedSettings: [ChatSettings] = []
+    /// The context the fake model has (F5 changes it, as a reload would).
+    private var context = 2048
+
+    func applySettings(_ settings: ChatSettings, model: ModelRow?, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
+        let reload: Int? = lock.withLock {
+            appliedSettings.append(settings)
+            let want = settings.contextLength ?? 2048
+            guard want != context, model != nil else { return nil }
+            context = want
+            return want
+        }
+        return AsyncStream { c in
+            if let reload, let model {
+                c.yield(.contextChanged(LoadedModel(row: model, contextSize: reload, threads: 2)))
+                c.yield(.prefilled(tokens: conversation.turns.count, seconds: 0.01))
+                c.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
+            }
+            c.finish()
+        }
+    }
+
     var isStopped: Bool { lock.withLock { stopped } }
     func stop() async { lock.withLock { stopped = true } }
 }

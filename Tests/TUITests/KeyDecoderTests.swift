@@ -29,6 +29,31 @@ final class KeyDecoderTests: XCTestCase {
         XCTAssertEqual(decode("\u{1B}[99~x"), [.character("x")])   // unknown: dropped
     }
 
+    func testMouseWheelReports() {
+        // SGR (1006): wheel up and down, with and without ctrl; press only, clicks ignored.
+        XCTAssertEqual(decode("\u{1B}[<64;10;5M\u{1B}[<65;10;5M"), [.wheelUp, .wheelDown])
+        XCTAssertEqual(decode("\u{1B}[<80;1;1M"), [.wheelUp])
+        XCTAssertEqual(decode("\u{1B}[<0;3;4M\u{1B}[<0;3;4m\u{1B}[<64;3;4m"), [])
+        // X10: ESC [ M and three bytes (wheel up is 32 + 64 = "`"); the bytes never leak as text.
+        XCTAssertEqual(decode("\u{1B}[M`!!\u{1B}[Ma!!x"), [.wheelUp, .wheelDown, .character("x")])
+        XCTAssertEqual(decode("\u{1B}[M !!"), [])
+    }
+
+    func testWheelScrollsTheChat() {
+        var s = AppState(width: 100, height: 24)
+        _ = s.reduce(.backend(.modelLoaded(AppStateTests.model)))
+        for i in 0 ..< 40 { s.chat.append(ChatMessage(role: .user, text: "line \(i)"), width: 60) }
+        s.chat.scroll(.bottom, width: s.layout.chat.width, height: s.layout.chat.height)
+        s.status = nil
+        XCTAssertFalse(s.render().text().contains("line 0\n"))
+        let bottom = s.render().text()
+        for k in decode("\u{1B}[<64;10;5M\u{1B}[<64;10;5M\u{1B}[<64;10;5M") { _ = s.handle(k) }
+        let up = s.render().text()
+        XCTAssertNotEqual(up, bottom, "the wheel scrolls the chat up")
+        for k in decode("\u{1B}[<65;10;5M\u{1B}[<65;10;5M\u{1B}[<65;10;5M") { _ = s.handle(k) }
+        XCTAssertEqual(s.render().text(), bottom, "and back down")
+    }
+
     func testDecodedKeysPassThroughAndEndAPendingEscape() {
         var d = KeyDecoder()
         XCTAssertEqual(d.feed(.scalar("\u{1B}")), [])

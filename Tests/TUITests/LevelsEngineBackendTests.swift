@@ -6,7 +6,9 @@ import XCTest
 /// `EngineBackend.swapLevel` and `compare` on the real engine with the tiny fixture models as
 /// two levels of one catalog model.
 final class LevelsEngineBackendTests: XCTestCase {
-    func backend() throws -> (EngineBackend, [ModelRow]) {
+    func backend() throws -> (EngineBackend, [ModelRow]) { try Self.backend() }
+
+    static func backend() throws -> (EngineBackend, [ModelRow]) {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/", !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
             url.deleteLastPathComponent()

@@ -180,7 +180,9 @@ final class OverlayTests: XCTestCase {
     }
 
     func testSettingsFormEditingAndRender() {
-        var f = SettingsForm(ChatSettings())
+        var settings = ChatSettings()
+        settings.contextLength = 4096
+        var f = SettingsForm(settings, modelContext: 2048)
         f.type("Be brief.")
         f.move(-1)
         XCTAssertEqual(f.focus, .contextLength)
@@ -191,7 +193,18 @@ final class OverlayTests: XCTestCase {
         let lines = g.lines()
         XCTAssertTrue(lines[2].contains("  system prompt   Be brief."), lines[2])
         XCTAssertTrue(lines[16].contains("▸ context length  409"), lines[16])
-        XCTAssertTrue(lines[17].contains("128 to 131072"), lines[17])
+        XCTAssertTrue(lines[17].contains("128 to 131072; empty: the model's (2048)"), lines[17])
+    }
+
+    func testEmptyContextLengthMeansTheModels() {
+        var settings = ChatSettings()
+        settings.contextLength = 4096
+        var f = SettingsForm(settings)
+        XCTAssertEqual(f.apply()?.contextLength, 4096)
+        f.setValue(.contextLength, " ")
+        XCTAssertEqual(f.apply(), ChatSettings())
+        XCTAssertNil(ChatSettings().contextLength)
+        XCTAssertEqual(SettingsForm(ChatSettings()).value(.contextLength), "")
     }
 }
 
@@ -230,7 +243,7 @@ final class SettingsCompactTests: XCTestCase {
         _ = s.handle(.function(5))
         for _ in 0 ..< 7 { _ = s.handle(.tab) }
         let lines = s.render().lines()
-        XCTAssertTrue(lines.contains { $0.contains("▸ context length  4096") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.contains("▸ context length") }, lines.joined(separator: "\n"))
         XCTAssertTrue(lines.contains { $0.contains("  system prompt") })
         XCTAssertTrue(lines.contains { $0.contains("128 to 131072") })
     }

@@ -12,6 +12,7 @@ public final class AppController {
     public let inbox = Inbox()
     private var generation: Task<Void, Never>?
     private var loader: Task<Void, Never>?
+    private var settingsTask: Task<Void, Never>?
 
     /// - Parameter store: where chats are kept; nil keeps nothing.
     public init(state: AppState, backend: any ChatBackend, store: ChatStore? = nil) {
@@ -42,7 +43,7 @@ public final class AppController {
 
     /// Stops work in progress (on quit).
     public func shutdown() {
-        generation?.cancel(); loader?.cancel()
+        generation?.cancel(); loader?.cancel(); settingsTask?.cancel()
         recorder?.abandon()
     }
 
@@ -96,7 +97,15 @@ public final class AppController {
             recorder?.delete(id)
         case .dropLastReply:
             recorder?.dropLastReply(chat: state.chatID)
-        case .newChat, .settingsChanged:
+        case .settingsChanged(let s):
+            recorder?.saveSettings(s)
+            let stream = backend.applySettings(s, model: state.model?.row, conversation: state.request())
+            settingsTask?.cancel()
+            settingsTask = Task {
+                for await ev in stream { inbox.post(.backend(ev)) }
+                if !Task.isCancelled { inbox.post(.settingsApplied) }
+            }
+        case .newChat:
             break
         case .quit:
             shutdown()

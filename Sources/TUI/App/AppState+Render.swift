@@ -27,7 +27,8 @@ extension AppState {
         case .chat: break
         case .help: HelpOverlay(entries: KeyMap.help, offset: helpOffset).render(into: &grid, area: overlay)
         case .modelPicker: picker.render(into: &grid, area: overlay)
-        case .quantLevel: quantPicker.render(into: &grid, area: Frame.centered(in: overlay, width: overlay.width, height: 12))
+        case .quantLevel: quantPicker.render(into: &grid, area: Frame.centered(in: overlay, width: overlay.width, height: 12),
+                                                 title: ModelPicker.levelsTitle)
         case .settings: settingsForm?.render(into: &grid, area: overlay)
         case .chatList: chatList.render(into: &grid, area: overlay)
         }

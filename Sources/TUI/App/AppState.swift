@@ -30,6 +30,8 @@ public struct AppState: Sendable {
     public var compareMode = false
     /// The columns of the last (or running) comparison, shown under the chat.
     public var comparison: Comparison?
+    /// A new context length is being applied (the model reloads): messages wait.
+    public private(set) var reloadingContext = false
     /// The levels a comparison is running on.
     public private(set) var comparing: [ModelRow] = []
     /// At most this many levels side by side.
@@ -49,7 +51,7 @@ public struct AppState: Sendable {
     public init(width: Int, height: Int, settings: ChatSettings = ChatSettings(), history: [String] = []) {
         self.width = width; self.height = height; self.settings = settings
         input = InputBox(history: history)
-        stats.contextSize = settings.contextLength
+        stats.contextSize = settings.contextLength ?? 0
     }
 
     public var layout: Layout { Layout(width: width, height: height, inputRows: input.preferredRows(width: width)) }
@@ -86,6 +88,9 @@ public struct AppState: Sendable {
             return []
         case .storeFailed(let message):
             setStatus(message, .error)
+            return []
+        case .settingsApplied:
+            reloadingContext = false
             return []
         case .modelsListed(let rows):
             picker.rows = rows
@@ -157,7 +162,10 @@ public struct AppState: Sendable {
             return picker.rows.isEmpty ? [.listModels] : []
         case .openCompare:
             return toggleCompare()
-        case .openSettings: settingsForm = SettingsForm(settings); mode = .settings
+        case .openSettings:
+            // An empty context length means the model's own: the loaded one's, unless overridden.
+            settingsForm = SettingsForm(settings, modelContext: settings.contextLength == nil ? model?.contextSize : nil)
+            mode = .settings
         case .openChatList: mode = .chatList; return [.listChats]
         default: break
         }
@@ -167,6 +175,7 @@ public struct AppState: Sendable {
     private mutating func send() -> [Effect] {
         guard !input.isEmpty else { return [] }
         if isGenerating { setStatus("a reply is streaming: Esc stops it", .warning); return [] }
+        if reloadingContext { setStatus("the model is reloading with the new context length", .warning); return [] }
         guard model != nil else {
             setStatus("no model loaded: pick one (F2)", .warning)
             mode = .modelPicker
@@ -237,7 +246,7 @@ public struct AppState: Sendable {
     }
 
     private mutating func regenerate() -> [Effect] {
-        guard !isGenerating, model != nil else { return [] }
+        guard !isGenerating, !reloadingContext, model != nil else { return [] }
         guard let last = chat.messages.lastIndex(where: { $0.role == .assistant }),
               chat.messages[..<last].contains(where: { $0.role == .user }) else { return [] }
         chat.messages.removeSubrange(last...)
@@ -314,10 +323,16 @@ public struct AppState: Sendable {
         case .previousField: form.move(-1)
         case .confirm:
             guard let s = form.apply() else { return [] }
+            // A new context length reloads the model: not under a streaming reply.
+            if s.contextLength != settings.contextLength, isGenerating || loading != nil {
+                setStatus("stop the reply first (Esc) to change the context length", .warning)
+                return []
+            }
+            if s.contextLength != settings.contextLength, model != nil { reloadingContext = true }
             settings = s
-            stats.contextSize = model?.contextSize ?? s.contextLength
+            stats.contextSize = model?.contextSize ?? s.contextLength ?? 0
             mode = .chat
-            setStatus("settings applied", .success)
+            setStatus("settings applied to the next reply", .success)
             return [.settingsChanged(s)]
         default: break
         }
@@ -372,6 +387,13 @@ public struct AppState: Sendable {
                 stats.replyPerplexity = exp(-replyLogProbSum / Double(replyLogProbCount))
                 stats.conversationPerplexity = exp(-chatLogProbSum / Double(chatLogProbCount))
             }
+        case .contextChanged(let m):
+            let from = model?.contextSize
+            applyLoaded(m)
+            stats.contextUsed = 0
+            chat.append(ChatMessage(role: .notice, text: "context \(from.map { "\($0) → " } ?? "")\(m.contextSize) tokens; the conversation stays"),
+                        width: chatWidth)
+            setStatus("context is \(m.contextSize) tokens", .success)
         case .levelSwapped(let m, let seconds, let reused):
             let from = model?.row.level
             applyLoaded(m)
@@ -422,12 +444,16 @@ public struct AppState: Sendable {
             isGenerating = false
             stats.isGenerating = false
             let tps = s.seconds > 0 ? Double(s.tokens) / s.seconds : 0
-            stats.generationTPS = tps
-            recentReplies.append((s.tokens, s.seconds))
-            if recentReplies.count > Self.rollingWindow { recentReplies.removeFirst() }
-            let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
-            let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
-            stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
+            // A reply stopped before its first token has no speed: it neither shows 0 tok/s nor
+            // drags the rolling average down.
+            if s.tokens > 0 {
+                stats.generationTPS = tps
+                recentReplies.append((s.tokens, s.seconds))
+                if recentReplies.count > Self.rollingWindow { recentReplies.removeFirst() }
+                let tokens = recentReplies.reduce(0) { $0 + $1.tokens }
+                let seconds = recentReplies.reduce(0) { $0 + $1.seconds }
+                stats.rollingTPS = seconds > 0 ? Double(tokens) / seconds : nil
+            }
             let footer = ReplyFooter(level: s.level ?? model?.row.level ?? "?", tokens: s.tokens, tokensPerSecond: tps,
                                      perplexity: replyLogProbCount > 0 ? stats.replyPerplexity : nil, stopped: s.stopped)
             chat.finishReply(footer, width: chatWidth)

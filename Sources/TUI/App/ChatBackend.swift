@@ -119,6 +119,8 @@ public enum BackendEvent: Equatable, Sendable {
     case compareToken(column: Int, String)
     case compareColumnFinished(column: Int, CompareColumnStats)
     case compareQuality(column: Int, CompareQuality)
+    /// The model was reloaded with another context length (F5); the conversation stays.
+    case contextChanged(LoadedModel)
 }
 
 /// What the TUI needs from the engine. The lead implements it over `Engine`; tests use a
@@ -147,9 +149,20 @@ public protocol ChatBackend: Sendable {
     /// `.compareStarted`, `.compareToken`s, `.compareColumnFinished` per column, then a
     /// `.compareQuality` per other column, then `.finished` with the reference's reply.
     func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent>
+    /// New settings (F5). Sampling settings and the system prompt travel with each request;
+    /// this is for what does not: the context length, which later loads use and which reloads
+    /// `model` (the loaded one) when it differs: `.contextChanged`, then `.prefillProgress`...
+    /// and `.prefilled` while it re-reads `conversation`, then `.finished` (or `.failed`).
+    /// Finishes at once when there is nothing to do.
+    func applySettings(_ settings: ChatSettings, model: ModelRow?, conversation: ChatRequest) -> AsyncStream<BackendEvent>
 }
 
 extension ChatBackend {
+    /// Without a context to resize: nothing to do.
+    public func applySettings(_ settings: ChatSettings, model: ModelRow?, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
+        AsyncStream { $0.finish() }
+    }
+
     /// Without hot-swap: a plain load (the conversation is re-read by the next reply).
     public func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> { load(level) }
 

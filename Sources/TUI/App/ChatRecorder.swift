@@ -23,6 +23,9 @@ final class ChatRecorder {
     /// A reply is starting: store the user's message (unless regenerating) and open the reply.
     func beginReply(request: ChatRequest, state: inout AppState) {
         writer = nil
+        if !request.isRegeneration, let last = request.turns.last, last.role == .user {
+            _ = attempt { try store.appendInput(last.text) }
+        }
         let level = state.model?.row.level
         if state.chatID == nil {
             let firstUser = request.turns.first(where: { $0.role == .user })?.text ?? "chat"
@@ -65,6 +68,8 @@ final class ChatRecorder {
     }
 
     func delete(_ id: Int64) { _ = attempt { try store.deleteChat(id) } }
+
+    func saveSettings(_ s: ChatSettings) { _ = attempt { try store.saveSettings(s) } }
 
     /// On quit: write what the streaming reply has so far.
     func abandon() {

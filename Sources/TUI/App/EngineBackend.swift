@@ -14,6 +14,14 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
     let threads: Int
     /// Makes levels with `quantize_from` when they are missing (the executable injects it).
     let quantizer: Fetcher.Quantizer?
+    private let lock = NSLock()
+    private var _contextLength: Int?
+    /// The context length asked for in the settings (F5), used by every load; nil: the
+    /// catalog's `context_length`, else the model's (capped at 4096).
+    public var contextLength: Int? {
+        get { lock.withLock { _contextLength } }
+        set { lock.withLock { _contextLength = newValue } }
+    }
 
     public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths(), quantizer: Fetcher.Quantizer? = nil) {
         self.engine = Engine(threads: threads)
@@ -83,7 +91,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     }
                     continuation.yield(.loadProgress(0.5))
                     let info = try await engine.load(path: resolved.path, options: LoadOptions(
-                        contextLength: resolved.model?.contextLength, template: resolved.model?.template,
+                        contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template,
                         label: resolved.label))
                     continuation.yield(.loadProgress(1))
                     continuation.yield(.modelLoaded(Self.loaded(model, info)))
@@ -127,7 +135,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
             _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
         }
-        return (resolved.path, LoadOptions(contextLength: resolved.model?.contextLength, template: resolved.model?.template,
+        return (resolved.path, LoadOptions(contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template,
                                            label: resolved.label))
     }
 
@@ -150,22 +158,58 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     let r = try await engine.swap(to: path, options: options)
                     continuation.yield(.levelSwapped(Self.loaded(level, r.info), seconds: r.seconds, reused: r.reused))
                     continuation.yield(.metrics(Self.loadMetrics(r.info)))
-                    let messages = Self.messages(conversation.turns)
-                    if messages.contains(where: { $0.role != .system }) {
-                        for try await e in await engine.prefill(messages) {
-                            switch e {
-                            case .promptProgress(let done, let total): continuation.yield(.prefillProgress(done: done, total: total))
-                            case .finished(_, let s):
-                                continuation.yield(.prefilled(tokens: s.promptTokens, seconds: s.promptSeconds))
-                                continuation.yield(.metrics(LiveMetrics(promptTPS: s.promptTokens > 0 ? s.promptTokensPerSecond : nil,
-                                                                        contextUsed: s.contextUsed)))
-                            default: break
-                            }
-                        }
-                    }
+                    try await Self.prefill(conversation, engine: engine, into: continuation)
                     continuation.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
                 } catch {
                     continuation.yield(.failed("cannot switch to \(level.id): \(error)"))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Reads the conversation into the open model's KV cache (after a swap or a reload), so
+    /// the next reply starts at once.
+    static func prefill(_ conversation: ChatRequest, engine: Engine,
+                        into continuation: AsyncStream<BackendEvent>.Continuation) async throws {
+        let messages = Self.messages(conversation.turns)
+        guard messages.contains(where: { $0.role != .system }) else { return }
+        for try await e in await engine.prefill(messages) {
+            switch e {
+            case .promptProgress(let done, let total): continuation.yield(.prefillProgress(done: done, total: total))
+            case .finished(_, let s):
+                continuation.yield(.prefilled(tokens: s.promptTokens, seconds: s.promptSeconds))
+                continuation.yield(.metrics(LiveMetrics(promptTPS: s.promptTokens > 0 ? s.promptTokensPerSecond : nil,
+                                                        contextUsed: s.contextUsed)))
+            default: break
+            }
+        }
+    }
+
+    /// The context the engine gives a model trained on `trained` tokens when asked for `asked`.
+    static func effectiveContext(asked: Int?, trained: Int) -> Int {
+        min(asked ?? min(trained, 4096), trained)
+    }
+
+    public func applySettings(_ settings: ChatSettings, model: ModelRow?, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
+        contextLength = settings.contextLength
+        let engine = self.engine
+        return AsyncStream { continuation in
+            let task = Task {
+                guard let model, let info = await engine.info else { continuation.finish(); return }
+                do {
+                    let (path, options) = try self.prepare(model)
+                    guard Self.effectiveContext(asked: options.contextLength, trained: info.trainedContextLength) != info.contextLength else {
+                        continuation.finish(); return
+                    }
+                    let reloaded = try await engine.load(path: path, options: options)
+                    continuation.yield(.contextChanged(Self.loaded(model, reloaded)))
+                    continuation.yield(.metrics(Self.loadMetrics(reloaded)))
+                    try await Self.prefill(conversation, engine: engine, into: continuation)
+                    continuation.yield(.finished(ReplySummary(tokens: 0, seconds: 0)))
+                } catch {
+                    continuation.yield(.failed("cannot change the context length: \(error)"))
                 }
                 continuation.finish()
             }

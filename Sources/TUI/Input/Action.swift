@@ -42,4 +42,6 @@ public enum Action: Equatable, Sendable {
     case modelsListed([ModelRow])
     /// The chat history could not be read or written; shown, not fatal.
     case storeFailed(String)
+    /// The backend is done applying new settings (a context reload, if any, is over).
+    case settingsApplied
 }

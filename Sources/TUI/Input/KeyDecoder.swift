@@ -1,6 +1,7 @@
 /// Turns what the terminal delivers (Unicode scalars, and keys ncurses already decoded)
 /// into `KeyEvent`s: escape sequences ncurses leaves alone (Alt-Enter, bracketed paste
-/// `ESC[200~` ... `ESC[201~`), control characters, and grapheme clusters (a combining mark
+/// `ESC[200~` ... `ESC[201~`), mouse wheel reports (SGR `ESC[<64;x;yM`, X10 `ESC[M` and three
+/// bytes) when curses does not decode them itself, control characters, and grapheme clusters (a combining mark
 /// after a letter arrives as its own scalar; the input box joins them).
 public struct KeyDecoder: Sendable {
     public enum Raw: Equatable, Sendable {
@@ -53,6 +54,11 @@ public struct KeyDecoder: Sendable {
         case "\u{1B}":
             pending = [second]   // ESC ESC: the first was Escape
             return [.escape]
+        case "[" where p.count >= 3 && p[2] == "M":
+            // X10 mouse: ESC [ M, then button, column and row, each a byte offset by 32.
+            guard p.count >= 6 else { return [] }
+            pending = []
+            return Self.mouse(button: Int(p[3].value) - 32).map { [$0] } ?? []
         case "[", "O":
             guard p.count >= 3 else { return [] }
             let last = p[p.count - 1]
@@ -87,6 +93,12 @@ public struct KeyDecoder: Sendable {
             default: return nil
             }
         }
+        if body.hasPrefix("<"), body.hasSuffix("M") || body.hasSuffix("m") {
+            // SGR mouse: ESC [ < button ; column ; row, M (press) or m (release).
+            let fields = body.dropFirst().dropLast().split(separator: ";")
+            guard fields.count == 3, let b = Int(fields[0]), body.hasSuffix("M") else { return nil }
+            return mouse(button: b)
+        }
         switch body {
         case "200~": return .pasteBegin
         case "201~": return .pasteEnd
@@ -106,6 +118,17 @@ public struct KeyDecoder: Sendable {
         case "13~": return .function(3)
         case "14~": return .function(4)
         case "15~": return .function(5)
+        default: return nil
+        }
+    }
+
+    /// The wheel from a mouse report's button code (shift, alt and ctrl bits ignored); clicks
+    /// and motion are not used.
+    static func mouse(button: Int) -> KeyEvent? {
+        guard button >= 0 else { return nil }
+        switch button & ~(4 | 8 | 16) {
+        case 64: return .wheelUp
+        case 65: return .wheelDown
         default: return nil
         }
     }

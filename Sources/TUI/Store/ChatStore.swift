@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-/// Chat history in SQLite (WAL mode) under a folder: `history.sqlite`.
+/// Chat history in SQLite (WAL mode) under a folder: `history.sqlite`. Also keeps the
+/// input history (Up/Down recall across runs) and the F5 settings.
 ///
 /// Every call is its own transaction, so a process killed at any point leaves the file
 /// consistent: earlier messages intact, a reply being streamed as far as its last update.
@@ -54,6 +55,19 @@ public final class ChatStore: Sendable {
                     complete BOOLEAN NOT NULL DEFAULT 1,
                     created DATETIME NOT NULL);
                 CREATE INDEX message_by_chat ON message(chat, id);
+                """)
+        }
+        m.registerMigration("v2 input history and settings") { db in
+            // The input history outlives deleted chats; it starts with the messages already sent.
+            try db.execute(sql: """
+                CREATE TABLE inputHistory (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    text TEXT NOT NULL,
+                    created DATETIME NOT NULL);
+                INSERT INTO inputHistory (text, created) SELECT content, created FROM message WHERE role = 'user' ORDER BY id;
+                CREATE TABLE setting (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL);
                 """)
         }
         return m
@@ -133,5 +147,50 @@ public final class ChatStore: Sendable {
     /// Deletes one message.
     public func deleteMessage(_ id: Int64) throws {
         try db.write { db in try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [id]) }
+    }
+
+    // MARK: - Input history
+
+    /// Most entries kept; older ones are dropped as new ones arrive.
+    public static let inputHistoryLimit = 1000
+
+    /// Remembers a sent message for Up/Down recall (not twice in a row).
+    public func appendInput(_ text: String, now: Date = Date()) throws {
+        guard !text.isEmpty else { return }
+        try db.write { db in
+            let last = try String.fetchOne(db, sql: "SELECT text FROM inputHistory ORDER BY id DESC LIMIT 1")
+            guard last != text else { return }
+            try db.execute(sql: "INSERT INTO inputHistory (text, created) VALUES (?, ?)", arguments: [text, now])
+            try db.execute(sql: """
+                DELETE FROM inputHistory WHERE id <= (SELECT id FROM inputHistory ORDER BY id DESC LIMIT 1 OFFSET ?)
+                """, arguments: [Self.inputHistoryLimit])
+        }
+    }
+
+    /// The last `limit` sent messages, oldest first.
+    public func inputHistory(limit: Int = ChatStore.inputHistoryLimit) throws -> [String] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT text FROM inputHistory ORDER BY id DESC LIMIT ?", arguments: [limit]).reversed()
+        }
+    }
+
+    // MARK: - Settings
+
+    static let settingsKey = "chat.settings"
+
+    /// The settings last applied with F5, nil if never (or unreadable: the defaults apply).
+    public func loadSettings() throws -> ChatSettings? {
+        let json = try db.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [Self.settingsKey])
+        }
+        guard let json else { return nil }
+        return try? JSONDecoder().decode(ChatSettings.self, from: Data(json.utf8))
+    }
+
+    public func saveSettings(_ s: ChatSettings) throws {
+        let json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
+        try db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [Self.settingsKey, json])
+        }
     }
 }

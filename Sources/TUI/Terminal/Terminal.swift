@@ -7,9 +7,11 @@ import Glibc
 /// The only type that talks to ncurses: starts and restores the terminal, draws a
 /// `CellGrid` with wide characters, and reads keys. Everything else is testable without it.
 ///
-/// The terminal is restored on every way out: `stop()`, and a handler for SIGINT,
-/// SIGTERM and SIGHUP that calls `endwin` and re-raises. Ctrl-Z (SIGTSTP) restores the
-/// terminal, suspends, and on `fg` the next frame is redrawn in full.
+/// The terminal is restored on every way out: `stop()` (quit, or the run loop ending), and
+/// a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT, and for the signals of a crash (a Swift
+/// trap in the engine is SIGILL or SIGTRAP; SIGABRT, SIGSEGV, SIGBUS, SIGFPE), that leaves
+/// the alternate screen and raw mode and then dies of the signal as it would have. Ctrl-Z
+/// (SIGTSTP) restores the terminal, suspends, and on `fg` the next frame is redrawn in full.
 public final class Terminal {
     public private(set) var colorMode: ColorMode
     private let theme: Theme
@@ -188,8 +190,12 @@ public final class Terminal {
         _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
+    /// Signals after which the terminal is restored before the process ends.
+    public static let restoringSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+                                                   SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
+
     static func installSignalHandlers() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
+        for sig in restoringSignals {
             signal(sig) { sig in
                 if Terminal.active {
                     Terminal.writeRaw(Terminal.leaveModes)
@@ -218,10 +224,36 @@ public final class Terminal {
         }
     }
 
-    /// Ctrl-Z: restore the terminal and stop (the SIGTSTP handler); `fg` resumes here and
-    /// the next draw repaints.
+    /// Ctrl-Z: restore the terminal and stop; `fg` resumes here and the next draw repaints.
+    ///
+    /// The whole process group stops, as the terminal's own Ctrl-Z would stop it: under
+    /// `make chat` (or any wrapper) stopping quantty alone would leave make waiting in the
+    /// foreground, and the shell would never get the terminal back.
+    ///
+    /// The stop happens in this thread, before this returns. The loop runs on a Swift
+    /// concurrency thread, and a process-directed SIGTSTP is handled by whichever thread the
+    /// kernel picks (usually the idle main thread): the loop would go on drawing (raw mode
+    /// back on) while the handler elsewhere restored the terminal from the background, which
+    /// stops the process with SIGTTOU and leaves it stopped again after `fg`.
     public func suspend() {
-        kill(getpid(), SIGTSTP)
+        if Self.active {
+            Self.writeRaw(Self.leaveModes)
+            endwin()
+            Self.active = false
+        }
+        // The rest of the group (make, a wrapper script) stops; the copy sent to this process
+        // is ignored, and this thread stops the process itself.
+        signal(SIGTSTP, SIG_IGN)
+        kill(0, SIGTSTP)
+        signal(SIGTSTP, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTSTP)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(SIGTSTP)   // thread-directed: stops here, until SIGCONT (fg)
+        Self.installSignalHandlers()
+        Self.active = true
+        Self.resumed = 1
     }
 
     // MARK: - Running the app

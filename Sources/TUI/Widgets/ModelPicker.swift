@@ -61,11 +61,14 @@ public struct ModelPicker: Equatable, Sendable {
         if let i = visibleRows.firstIndex(where: { $0.id == id }) { selection = i }
     }
 
+    public static let modelsTitle = "Models (F2)"
+    public static let levelsTitle = "Quantization level (F3)"
+
     static let columns: [(String, Int)] = [("name", 0), ("arch", 8), ("params", 8), ("level", 8), ("size", 10), ("bpw", 6), ("", 8)]
 
-    /// Draws a framed list in `area`.
-    public func render(into grid: inout CellGrid, area: Rect) {
-        Frame.draw(into: &grid, area: area, title: "Models (F2)")
+    /// Draws a framed list in `area` under `title` (the model picker's, or the level picker's).
+    public func render(into grid: inout CellGrid, area: Rect, title: String = ModelPicker.modelsTitle) {
+        Frame.draw(into: &grid, area: area, title: title)
         let inner = area.inset(1)
         guard inner.height >= 3 else { return }
         grid.put("filter: ", x: inner.x, y: inner.y, style: Style(fg: .muted), clip: inner)

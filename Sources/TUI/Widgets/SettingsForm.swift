@@ -10,7 +10,9 @@ public struct ChatSettings: Equatable, Sendable, Codable {
     public var repeatPenalty: Double = 1.1
     /// nil: a new random seed per reply.
     public var seed: UInt64?
-    public var contextLength: Int = 4096
+    /// Tokens of context to allocate; nil: the model's own (the catalog's `context_length`,
+    /// else the trained length capped at 4096). A change reloads the model, keeping the chat.
+    public var contextLength: Int?
 
     public init() {}
 }
@@ -54,11 +56,20 @@ public struct SettingsForm: Equatable, Sendable {
     public private(set) var focus: Field = .systemPrompt
     /// Messages for fields that failed validation on the last `apply`.
     public private(set) var errors: [Field: String] = [:]
+    /// The loaded model's context, shown as what an empty context length means.
+    public let modelContext: Int?
 
-    public init(_ s: ChatSettings) {
+    public init(_ s: ChatSettings, modelContext: Int? = nil) {
         values = [s.systemPrompt, Self.number(s.temperature), "\(s.topK)", Self.number(s.topP),
                   Self.number(s.minP), Self.number(s.repeatPenalty), s.seed.map { "\($0)" } ?? "",
-                  "\(s.contextLength)"]
+                  s.contextLength.map { "\($0)" } ?? ""]
+        self.modelContext = modelContext
+    }
+
+    /// The note under a focused field.
+    public func hint(_ f: Field) -> String {
+        guard f == .contextLength else { return f.hint }
+        return f.hint + "; empty: the model's" + (modelContext.map { " (\($0))" } ?? "")
     }
 
     private static func number(_ v: Double) -> String {
@@ -111,7 +122,9 @@ public struct SettingsForm: Equatable, Sendable {
         } else {
             errors[.seed] = "must be \(Field.seed.hint)"
         }
-        s.contextLength = integer(.contextLength, 128 ... Self.maxContext)
+        if !value(.contextLength).trimmingCharacters(in: .whitespaces).isEmpty {
+            s.contextLength = integer(.contextLength, 128 ... Self.maxContext)
+        }
         if let first = Field.allCases.first(where: { errors[$0] != nil }) { focus = first }
         return errors.isEmpty ? s : nil
     }
@@ -138,7 +151,7 @@ public struct SettingsForm: Equatable, Sendable {
             while DisplayWidth.of(shown) > field.width - 1, !shown.isEmpty { shown.removeFirst() }
             let end = grid.put(shown, x: field.x, y: y, style: fieldStyle, clip: field)
             if focused { grid.cursor = (end, y) }
-            let note = errors[f] ?? (focused ? f.hint : "")
+            let note = errors[f] ?? (focused ? hint(f) : "")
             if !compact {
                 grid.put(note, x: field.x, y: y + 1, style: Style(fg: errors[f] != nil ? .error : .muted), clip: inner)
             } else if focused {
