@@ -36,6 +36,12 @@ int qt_cpu_has_avx512vl(void);
     void qt_mat_dot_q4_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
                              int tokens, float *out, size_t ldo); \
     void qt_mat_dot_q6_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
+                             int tokens, float *out, size_t ldo); \
+    void qt_mat_dot_q4_1_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
+                             int tokens, float *out, size_t ldo); \
+    void qt_mat_dot_q8_0_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
+                             int tokens, float *out, size_t ldo); \
+    void qt_mat_dot_q5_0_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
                              int tokens, float *out, size_t ldo);
 
 #if defined(__x86_64__)
