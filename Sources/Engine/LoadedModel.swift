@@ -23,6 +23,7 @@ final class LoadedModel: @unchecked Sendable {
         template = try ChatTemplate(file: file, override: options.template)
         let c = model.configuration
         let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
+        try Self.checkMemory(c, contextLength: ctx, maxBatch: options.maxBatch ?? 256)
         session = InferenceSession(model: model, contextLength: ctx, threads: threads, maxBatch: options.maxBatch ?? 256)
         var stops = tokenizer.vocabulary.endOfGeneration
         for s in template.endOfTurnStrings {
@@ -43,6 +44,21 @@ final class LoadedModel: @unchecked Sendable {
             templateWarning: template.warning, defaultSystemPrompt: template.defaultSystemPrompt)
     }
 
+    /// Refuses a context whose KV cache (F16) could not fit in this machine's memory, before
+    /// trying to allocate it (a file may claim billions of positions).
+    static func checkMemory(_ c: ModelConfiguration, contextLength ctx: Int, maxBatch: Int) throws(EngineError) {
+        var bytes = 0.0
+        for il in 0 ..< c.layerCount {
+            let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
+            let slots = Double(window.map { min(ctx, $0 + maxBatch) } ?? ctx)
+            bytes += slots * Double(c.headCountKV) * Double(c.headDim + c.valueDim) * 2
+        }
+        let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        if physical > 0, bytes > physical {
+            throw .contextTooLarge(tokens: ctx, kvCacheBytes: bytes, memoryBytes: physical)
+        }
+    }
+
     func resetContext() {
         session.reset()
         cachedTokens.removeAll(keepingCapacity: true)
@@ -58,26 +74,42 @@ final class LoadedModel: @unchecked Sendable {
             guard !ids.isEmpty else { throw EngineError.emptyPrompt }
             guard ids.count <= budget else { throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength) }
             return (ids, 0)
-        case .chat(var messages):
+        case .chat(let messages):
             guard !messages.isEmpty else { throw EngineError.emptyPrompt }
-            var dropped = 0
+            // The conversations the oldest-first trim goes through: each drops the oldest
+            // message after the system prompt (and an assistant message left leading), keeping
+            // at least the last message. Each is `pinned` (a system message) + messages[start...].
+            var candidates: [(pinned: Int?, start: Int, dropped: Int)] = [(nil, 0, 0)]
+            var pinned: Int?, start = 0, dropped = 0
             while true {
-                let text = template.render(messages, addGenerationPrompt: generationPrompt)
-                let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-                if ids.count <= budget { return (ids, dropped) }
-                // Drop the oldest message after the system prompt, keeping at least the last one.
-                let first = messages.first?.role == .system ? 1 : 0
-                guard messages.count - first > 1 else {
-                    throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength)
-                }
-                messages.remove(at: first)
-                dropped += 1
+                if pinned == nil, messages[start].role == .system { pinned = start; start += 1 }
+                guard messages.count - start > 1 else { break }
+                start += 1; dropped += 1
                 // A conversation should not start with the assistant's half of a turn.
-                if messages.count - first > 1, messages[first].role == .assistant {
-                    messages.remove(at: first)
-                    dropped += 1
-                }
+                if messages.count - start > 1, messages[start].role == .assistant { start += 1; dropped += 1 }
+                candidates.append((pinned, start, dropped))
             }
+            func tokens(_ i: Int) -> [Int32] {
+                let c = candidates[i]
+                let kept = (c.pinned.map { [messages[$0]] } ?? []) + messages[c.start...]
+                return tokenizer.encode(template.render(kept, addGenerationPrompt: generationPrompt), addSpecial: true, parseSpecial: true)
+            }
+            // Fewer messages never take more tokens, so the first that fits is found by
+            // bisection: a few tokenizations even for a conversation of thousands of messages.
+            let whole = tokens(0)
+            if whole.count <= budget { return (whole, 0) }
+            var hi = candidates.count - 1
+            var fitting = tokens(hi)
+            guard fitting.count <= budget else {
+                throw EngineError.promptTooLong(tokens: fitting.count, context: session.cache.contextLength)
+            }
+            var lo = 0   // does not fit
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2
+                let ids = tokens(mid)
+                if ids.count <= budget { hi = mid; fitting = ids } else { lo = mid }
+            }
+            return (fitting, candidates[hi].dropped)
         }
     }
 
