@@ -14,6 +14,10 @@ final class LoadedModel: @unchecked Sendable {
     let stopTokens: Set<Int32>
     /// The tokens whose keys and values are in the KV cache, in order.
     private(set) var cachedTokens: [Int32] = []
+    /// Where the last trimmed conversation started: how many messages were left out and the
+    /// first one kept. Later turns keep that cut while it fits, so their prompts extend the
+    /// cached one and only the new messages are read.
+    private var trimAnchor: (dropped: Int, first: ChatMessage)?
 
     init(path: String, options: LoadOptions, threads: Int) throws {
         let t0 = Date()
@@ -60,6 +64,7 @@ final class LoadedModel: @unchecked Sendable {
     }
 
     func resetContext() {
+        trimAnchor = nil
         session.reset()
         cachedTokens.removeAll(keepingCapacity: true)
     }
@@ -98,18 +103,38 @@ final class LoadedModel: @unchecked Sendable {
             // bisection: a few tokenizations even for a conversation of thousands of messages.
             let whole = tokens(0)
             if whole.count <= budget { return (whole, 0) }
-            var hi = candidates.count - 1
-            var fitting = tokens(hi)
-            guard fitting.count <= budget else {
-                throw EngineError.promptTooLong(tokens: fitting.count, context: session.cache.contextLength)
+            let last = candidates.count - 1
+            let lastTokens = tokens(last)
+            guard lastTokens.count <= budget else {
+                throw EngineError.promptTooLong(tokens: lastTokens.count, context: session.cache.contextLength)
             }
-            var lo = 0   // does not fit
-            while hi - lo > 1 {
-                let mid = (lo + hi) / 2
-                let ids = tokens(mid)
-                if ids.count <= budget { hi = mid; fitting = ids } else { lo = mid }
+            /// The first candidate in `lo + 1 ... last` with at most `limit` tokens, given that
+            /// candidate `lo` has more and `last` has at most `limit`.
+            func firstFitting(after lo: Int, _ limit: Int, lastIds: [Int32]) -> (Int, [Int32]) {
+                var lo = lo, hi = last, fitting = lastIds
+                while hi - lo > 1 {
+                    let mid = (lo + hi) / 2
+                    let ids = tokens(mid)
+                    if ids.count <= limit { hi = mid; fitting = ids } else { lo = mid }
+                }
+                return (hi, fitting)
             }
-            return (fitting, candidates[hi].dropped)
+            let (least, leastIds) = firstFitting(after: 0, budget, lastIds: lastTokens)
+            // Keep the previous cut while it still fits: the prompt then extends the cache.
+            if let a = trimAnchor, let j = candidates.firstIndex(where: { $0.dropped == a.dropped }), j >= least,
+               messages[candidates[j].start] == a.first {
+                let ids = j == least ? leastIds : tokens(j)
+                if ids.count <= budget { return (ids, candidates[j].dropped) }
+            }
+            // A new cut: leave a third of the budget free, so the next turns fit after it
+            // (llama.cpp's context shift frees half) instead of re-reading everything each turn.
+            var choice = (least, leastIds)
+            let target = budget - budget / 3
+            if leastIds.count > target, lastTokens.count <= target {
+                choice = firstFitting(after: least, target, lastIds: lastTokens)
+            }
+            trimAnchor = (candidates[choice.0].dropped, messages[candidates[choice.0].start])
+            return (choice.1, candidates[choice.0].dropped)
         }
     }
 

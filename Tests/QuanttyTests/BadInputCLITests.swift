@@ -368,9 +368,9 @@ final class BadInputCLITests: XCTestCase {
 
     // MARK: - Nothing half-written
 
-    /// A quantization that fails part-way (the file size limit is hit while writing) leaves
-    /// neither the output nor its temporary file.
-    func testQuantizeFailingMidwayLeavesNothing() throws {
+    /// A quantization whose temporary file cannot be made as large as the output (the file
+    /// size limit) fails with a message and leaves neither the output nor its temporary file.
+    func testQuantizeOverTheFileSizeLimitLeavesNothing() throws {
         let tiny = try tinySource()
         let out = dir + "/q.gguf"
         let sh = Process()
@@ -387,7 +387,35 @@ final class BadInputCLITests: XCTestCase {
         XCTAssertEqual(sh.terminationStatus, 1, message)
         XCTAssertTrue(message.contains("quantty: "), message)
         XCTAssertTrue(message.contains("q.gguf"), message)
+        XCTAssertTrue(message.contains("File too large"), message)
         XCTAssertEqual(snapshot(), [], "nothing left in \(dir)")
+    }
+
+    /// A disk that fills up part-way through the quantization (a 512 KiB tmpfs; the Q8_0 file
+    /// is 1.3 MB): a message, status 1, and nothing left on the disk. Needs mount(8) rights.
+    func testQuantizeFailingMidwayLeavesNothing() throws {
+        let tiny = try tinySource()
+        let small = dir + "/small"
+        try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
+        func sh(_ command: String) -> Int32 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", command]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch { return -1 }
+            p.waitUntilExit()
+            return p.terminationStatus
+        }
+        guard sh("mount -t tmpfs -o size=512k tmpfs '\(small)'") == 0 else { throw XCTSkip("cannot mount a small tmpfs here (needs root)") }
+        defer { _ = sh("umount '\(small)'") }
+        let r = try CLI.run(["quantize", tiny, small + "/q.gguf", "Q8_0", "-t", "1"], environment: env)
+        XCTAssertFalse(r.uncaughtSignal)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("%"), "it failed part-way, after progress: \(r.stderr)")
+        XCTAssertTrue(r.stderr.contains("quantty: cannot write \(small)/q.gguf"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("No space left on device"), r.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: small), [], "nothing left on the full disk")
     }
 
     /// Interrupting `quantty quantize` (SIGINT or SIGTERM) part-way removes the temporary
