@@ -74,8 +74,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
             return "the prompt is \(n) tokens, more than the context of \(ctx) tokens leaves room for (raise the context length or shorten the prompt)"
         case .emptyPrompt: return "the prompt is empty"
         case .contextTooLarge(let n, let kv, let mem):
-            return String(format: "a context of %d tokens needs a KV cache of %.1f GiB, more than this machine's %.1f GiB of memory: lower the context length (--ctx-size, or context_length in models.toml)",
-                          n, kv / 1_073_741_824, mem / 1_073_741_824)
+            return "a context of \(n) tokens needs a KV cache of " + String(format: "%.1f GiB, more than this machine's %.1f GiB", kv / 1_073_741_824, mem / 1_073_741_824)
+                + " of memory: lower the context length (--ctx-size, or context_length in models.toml)"
         }
     }
 }

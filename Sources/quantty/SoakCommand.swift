@@ -38,6 +38,9 @@ struct SoakCommand: AsyncParsableCommand {
         var rssEndMiB: Double
         var rssGrowthMiB: Double
         var peakRssMiB: Double
+        /// Replies cut by the token limit in the middle of a character (its bytes shown repaired).
+        var repliesCutMidCharacter: Int
+        /// Replies the model ended itself whose bytes are not valid UTF-8 (shown repaired).
         var repliesWithInvalidBytes: Int
         var failures: [String]
     }
@@ -84,7 +87,7 @@ struct SoakCommand: AsyncParsableCommand {
             var report = Report(model: info.label, turns: turns, warmup: warmup, contextLength: info.contextLength, seconds: 0,
                                 generatedTokens: 0, promptTokens: 0, contextTrims: 0, droppedMessages: 0, finishReasons: [:],
                                 rssStartMiB: 0, rssAfterWarmupMiB: 0, rssEndMiB: 0, rssGrowthMiB: 0, peakRssMiB: 0,
-                                repliesWithInvalidBytes: 0, failures: [])
+                                repliesCutMidCharacter: 0, repliesWithInvalidBytes: 0, failures: [])
             let t0 = Date()
             for turn in 0 ..< turns {
                 if turn == warmup { rssWarm = Self.residentBytes() }
@@ -120,7 +123,9 @@ struct SoakCommand: AsyncParsableCommand {
                 if text != oneShot {
                     report.failures.append("turn \(turn): streamed text \(text.debugDescription) differs from the tokens' decoding \(oneShot.debugDescription)")
                 }
-                if String(validating: bytes, as: UTF8.self) == nil { report.repliesWithInvalidBytes += 1 }
+                if String(validating: bytes, as: UTF8.self) == nil {
+                    if finish == .length { report.repliesCutMidCharacter += 1 } else { report.repliesWithInvalidBytes += 1 }
+                }
                 if Array(text.utf8) != Array(String(decoding: Array(text.utf8), as: UTF8.self).utf8) {
                     report.failures.append("turn \(turn): the reply is not valid UTF-8")
                 }
@@ -150,13 +155,13 @@ struct SoakCommand: AsyncParsableCommand {
             if json {
                 try printJSON(report)
             } else {
-                print(String(format: "%@: %d turns in %.1f s (%d tokens generated, %d prompt tokens read), context %d, %d trims (%d messages dropped)",
+                print(String(format: "%@: %d turns in %.1f s (%d tokens generated, %d prompt tokens read), context %d, %d turns trimmed (%d messages left out, summed over turns)",
                              report.model, turns, report.seconds, report.generatedTokens, report.promptTokens,
                              report.contextLength, report.contextTrims, report.droppedMessages))
                 print("finish: " + report.finishReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 print(String(format: "rss: start %.1f MiB, after %d warm-up turns %.2f MiB, end %.2f MiB, growth %.2f MiB (peak %.1f MiB)",
                              report.rssStartMiB, warmup, report.rssAfterWarmupMiB, report.rssEndMiB, report.rssGrowthMiB, report.peakRssMiB))
-                print("replies whose tokens were not valid UTF-8 (shown repaired): \(report.repliesWithInvalidBytes)")
+                print("replies cut mid-character by -n (bytes shown repaired): \(report.repliesCutMidCharacter); other replies with invalid UTF-8 bytes: \(report.repliesWithInvalidBytes)")
                 for f in report.failures.prefix(20) { print("FAIL " + f) }
                 print(report.failures.isEmpty ? "soak: ok" : "soak: \(report.failures.count) failures")
             }

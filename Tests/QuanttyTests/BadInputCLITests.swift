@@ -54,6 +54,7 @@ final class BadInputCLITests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(m), "quantty \(shown): expected '\(m)' in: \(r.stderr)", file: file, line: line)
         }
         XCTAssertFalse(r.stderr.contains("Fatal error"), r.stderr, file: file, line: line)
+        print("bad input: quantty \(shown.replacingOccurrences(of: dir, with: "$DIR")) -> \(lines.last.map { $0.replacingOccurrences(of: dir, with: "$DIR") } ?? "")")
         XCTAssertEqual(snapshot(), before, "quantty \(shown) wrote or removed files", file: file, line: line)
         return r
     }
@@ -221,7 +222,7 @@ final class BadInputCLITests: XCTestCase {
         // A file claiming a context of 4 billion tokens, opened at 3 billion: the KV cache
         // would need terabytes; that must be a message, not an allocation failure.
         let huge = try variant("huge-ctx.gguf", edit: { $0["llama.context_length"] = .uint32(4_000_000_000) })
-        try expectFailure(["run", "-m", huge, "-p", "hi", "-c", "3000000000"], mentions: ["KV cache", "--ctx-size"])
+        try expectFailure(["run", "-m", huge, "-p", "hi", "-c", "3000000000"], mentions: [huge, "a context of 3000000000 tokens needs a KV cache of 2861.0 GiB", "--ctx-size"])
     }
 
     // MARK: - Missing tokenizer metadata
