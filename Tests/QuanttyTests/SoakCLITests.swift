@@ -21,7 +21,7 @@ final class SoakCLITests: XCTestCase {
     /// A memory bound nothing can meet makes the soak fail, with its figures, exit status 1.
     func testSoakFailsWhenMemoryGrowsPastTheBound() throws {
         _ = try CLI.requireModel(CLI.smolFile)
-        let r = try CLI.run(["soak", "--turns", "3", "--warmup", "1", "-n", "2", "--max-growth=-1"], timeout: 300)
+        let r = try CLI.run(["soak", "--turns", "3", "--warmup", "1", "-n", "2", "--max-growth=-1000"], timeout: 300)
         XCTAssertFalse(r.uncaughtSignal)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("FAIL resident memory grew"), r.stdout)
