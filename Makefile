@@ -32,5 +32,11 @@ fetch-test: build
 	$(BIN) fetch gemma-3-270m
 	@scripts/install-pytools.sh
 
+# Reliability: 500 chat turns on the default model in a 256-token context (it overflows again and
+# again), headless; prints time and resident memory, fails on a bad reply or > 5 MiB growth.
+.PHONY: soak
+soak: fetch
+	$(BIN) soak --turns 500 --warmup 50 -c 256 -n 16
+
 clean:
 	rm -rf .build

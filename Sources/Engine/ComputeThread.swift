@@ -5,24 +5,37 @@ import Foundation
 /// Model code blocks while it computes (its worker pool joins the calling thread), so it must
 /// never run on Swift's cooperative pool: the actor hands jobs here and awaits their result.
 final class ComputeThread: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var jobs: [() -> Void] = []
-    private var thread: Thread?
+    /// The job queue, shared with the thread (which must not keep the `ComputeThread` alive,
+    /// so that dropping the engine ends the thread).
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var jobs: [() -> Void] = []
+        var closed = false
+    }
+    private let queue = Queue()
 
     init(name: String) {
-        let t = Thread { [unowned self] in self.loop() }
+        let queue = self.queue
+        let t = Thread { ComputeThread.loop(queue) }
         t.name = name
         t.stackSize = 8 << 20
-        thread = t
         t.start()
+    }
+
+    /// Lets the thread finish the jobs already queued, then end.
+    deinit {
+        queue.condition.lock()
+        queue.closed = true
+        queue.condition.signal()
+        queue.condition.unlock()
     }
 
     /// Queues `job`; returns at once.
     func submit(_ job: @escaping () -> Void) {
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
+        queue.condition.lock()
+        queue.jobs.append(job)
+        queue.condition.signal()
+        queue.condition.unlock()
     }
 
     /// Runs `body` on the compute thread and returns its result to the awaiting task.
@@ -32,12 +45,16 @@ final class ComputeThread: @unchecked Sendable {
         }
     }
 
-    private func loop() {
+    private static func loop(_ queue: Queue) {
         while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
+            queue.condition.lock()
+            while queue.jobs.isEmpty && !queue.closed { queue.condition.wait() }
+            if queue.jobs.isEmpty {
+                queue.condition.unlock()
+                return
+            }
+            let job = queue.jobs.removeFirst()
+            queue.condition.unlock()
             job()
         }
     }

@@ -64,6 +64,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
     case noModel
     case promptTooLong(tokens: Int, context: Int)
     case emptyPrompt
+    /// The KV cache for `tokens` positions would not fit in memory.
+    case contextTooLarge(tokens: Int, kvCacheBytes: Double, memoryBytes: Double)
 
     public var description: String {
         switch self {
@@ -71,6 +73,9 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case .promptTooLong(let n, let ctx):
             return "the prompt is \(n) tokens, more than the context of \(ctx) tokens leaves room for (raise the context length or shorten the prompt)"
         case .emptyPrompt: return "the prompt is empty"
+        case .contextTooLarge(let n, let kv, let mem):
+            return "a context of \(n) tokens needs a KV cache of " + String(format: "%.1f GiB, more than this machine's %.1f GiB", kv / 1_073_741_824, mem / 1_073_741_824)
+                + " of memory: lower the context length (--ctx-size, or context_length in models.toml)"
         }
     }
 }

@@ -14,6 +14,10 @@ final class LoadedModel: @unchecked Sendable {
     let stopTokens: Set<Int32>
     /// The tokens whose keys and values are in the KV cache, in order.
     private(set) var cachedTokens: [Int32] = []
+    /// Where the last trimmed conversation started: how many messages were left out and the
+    /// first one kept. Later turns keep that cut while it fits, so their prompts extend the
+    /// cached one and only the new messages are read.
+    private var trimAnchor: (dropped: Int, first: ChatMessage)?
 
     init(path: String, options: LoadOptions, threads: Int) throws {
         let t0 = Date()
@@ -23,6 +27,7 @@ final class LoadedModel: @unchecked Sendable {
         template = try ChatTemplate(file: file, override: options.template)
         let c = model.configuration
         let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
+        try Self.checkMemory(c, contextLength: ctx, maxBatch: options.maxBatch ?? 256)
         session = InferenceSession(model: model, contextLength: ctx, threads: threads, maxBatch: options.maxBatch ?? 256)
         var stops = tokenizer.vocabulary.endOfGeneration
         for s in template.endOfTurnStrings {
@@ -43,7 +48,23 @@ final class LoadedModel: @unchecked Sendable {
             templateWarning: template.warning, defaultSystemPrompt: template.defaultSystemPrompt)
     }
 
+    /// Refuses a context whose KV cache (F16) could not fit in this machine's memory, before
+    /// trying to allocate it (a file may claim billions of positions).
+    static func checkMemory(_ c: ModelConfiguration, contextLength ctx: Int, maxBatch: Int) throws(EngineError) {
+        var bytes = 0.0
+        for il in 0 ..< c.layerCount {
+            let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
+            let slots = Double(window.map { min(ctx, $0 + maxBatch) } ?? ctx)
+            bytes += slots * Double(c.headCountKV) * Double(c.headDim + c.valueDim) * 2
+        }
+        let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        if physical > 0, bytes > physical {
+            throw .contextTooLarge(tokens: ctx, kvCacheBytes: bytes, memoryBytes: physical)
+        }
+    }
+
     func resetContext() {
+        trimAnchor = nil
         session.reset()
         cachedTokens.removeAll(keepingCapacity: true)
     }
@@ -58,26 +79,62 @@ final class LoadedModel: @unchecked Sendable {
             guard !ids.isEmpty else { throw EngineError.emptyPrompt }
             guard ids.count <= budget else { throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength) }
             return (ids, 0)
-        case .chat(var messages):
+        case .chat(let messages):
             guard !messages.isEmpty else { throw EngineError.emptyPrompt }
-            var dropped = 0
+            // The conversations the oldest-first trim goes through: each drops the oldest
+            // message after the system prompt (and an assistant message left leading), keeping
+            // at least the last message. Each is `pinned` (a system message) + messages[start...].
+            var candidates: [(pinned: Int?, start: Int, dropped: Int)] = [(nil, 0, 0)]
+            var pinned: Int?, start = 0, dropped = 0
             while true {
-                let text = template.render(messages, addGenerationPrompt: generationPrompt)
-                let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-                if ids.count <= budget { return (ids, dropped) }
-                // Drop the oldest message after the system prompt, keeping at least the last one.
-                let first = messages.first?.role == .system ? 1 : 0
-                guard messages.count - first > 1 else {
-                    throw EngineError.promptTooLong(tokens: ids.count, context: session.cache.contextLength)
-                }
-                messages.remove(at: first)
-                dropped += 1
+                if pinned == nil, messages[start].role == .system { pinned = start; start += 1 }
+                guard messages.count - start > 1 else { break }
+                start += 1; dropped += 1
                 // A conversation should not start with the assistant's half of a turn.
-                if messages.count - first > 1, messages[first].role == .assistant {
-                    messages.remove(at: first)
-                    dropped += 1
-                }
+                if messages.count - start > 1, messages[start].role == .assistant { start += 1; dropped += 1 }
+                candidates.append((pinned, start, dropped))
             }
+            func tokens(_ i: Int) -> [Int32] {
+                let c = candidates[i]
+                let kept = (c.pinned.map { [messages[$0]] } ?? []) + messages[c.start...]
+                return tokenizer.encode(template.render(kept, addGenerationPrompt: generationPrompt), addSpecial: true, parseSpecial: true)
+            }
+            // Fewer messages never take more tokens, so the first that fits is found by
+            // bisection: a few tokenizations even for a conversation of thousands of messages.
+            let whole = tokens(0)
+            if whole.count <= budget { return (whole, 0) }
+            let last = candidates.count - 1
+            let lastTokens = tokens(last)
+            guard lastTokens.count <= budget else {
+                throw EngineError.promptTooLong(tokens: lastTokens.count, context: session.cache.contextLength)
+            }
+            /// The first candidate in `lo + 1 ... last` with at most `limit` tokens, given that
+            /// candidate `lo` has more and `last` has at most `limit`.
+            func firstFitting(after lo: Int, _ limit: Int, lastIds: [Int32]) -> (Int, [Int32]) {
+                var lo = lo, hi = last, fitting = lastIds
+                while hi - lo > 1 {
+                    let mid = (lo + hi) / 2
+                    let ids = tokens(mid)
+                    if ids.count <= limit { hi = mid; fitting = ids } else { lo = mid }
+                }
+                return (hi, fitting)
+            }
+            let (least, leastIds) = firstFitting(after: 0, budget, lastIds: lastTokens)
+            // Keep the previous cut while it still fits: the prompt then extends the cache.
+            if let a = trimAnchor, let j = candidates.firstIndex(where: { $0.dropped == a.dropped }), j >= least,
+               messages[candidates[j].start] == a.first {
+                let ids = j == least ? leastIds : tokens(j)
+                if ids.count <= budget { return (ids, candidates[j].dropped) }
+            }
+            // A new cut: leave a third of the budget free, so the next turns fit after it
+            // (llama.cpp's context shift frees half) instead of re-reading everything each turn.
+            var choice = (least, leastIds)
+            let target = budget - budget / 3
+            if leastIds.count > target, lastTokens.count <= target {
+                choice = firstFitting(after: least, target, lastIds: lastTokens)
+            }
+            trimAnchor = (candidates[choice.0].dropped, messages[candidates[choice.0].start])
+            return (choice.1, candidates[choice.0].dropped)
         }
     }
 

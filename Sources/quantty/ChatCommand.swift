@@ -13,11 +13,41 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
     @Option(help: "Colour theme: dark, light, high-contrast, or a theme file's name.") var theme: String?
 
+    /// Why curses cannot draw on the terminal `TERM` names, if it cannot: unset, `dumb` (no
+    /// cursor movement), or without a terminfo entry (curses would print its own message and
+    /// exit).
+    static func terminalTypeProblem(_ env: [String: String]) -> String? {
+        guard let term = env["TERM"], !term.isEmpty else {
+            return "TERM is not set, so the chat cannot tell how to draw: set it to your terminal's type (e.g. TERM=xterm-256color), or use `quantty run --chat -p TEXT`"
+        }
+        if term == "dumb" {
+            return "TERM=dumb cannot draw the chat (no cursor movement): run it in a terminal emulator (e.g. TERM=xterm-256color), or use `quantty run --chat -p TEXT`"
+        }
+        guard !term.contains("/"), let first = term.unicodeScalars.first else {
+            return "TERM='\(term)' is not a terminal type: set it to your terminal's type (e.g. TERM=xterm-256color)"
+        }
+        // ncurses' search order: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system folders.
+        var dirs: [String] = []
+        if let t = env["TERMINFO"], !t.isEmpty { dirs.append(t) }
+        dirs.append((env["HOME"] ?? NSHomeDirectory()) + "/.terminfo")
+        if let list = env["TERMINFO_DIRS"] { dirs += list.split(separator: ":").map(String.init) }
+        dirs += ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo", "/usr/local/share/terminfo"]
+        let hex = String(first.value, radix: 16)
+        let fm = FileManager.default
+        for d in dirs {
+            if fm.fileExists(atPath: "\(d)/\(first)/\(term)") || fm.fileExists(atPath: "\(d)/\(hex)/\(term)") { return nil }
+            // A hashed database cannot be searched from here: let curses decide.
+            if fm.fileExists(atPath: d + ".db") { return nil }
+        }
+        return "no terminfo entry for TERM=\(term): set TERM to a type this system knows (e.g. TERM=xterm-256color), or install its entry (apt-get install ncurses-term)"
+    }
+
     func run() async throws {
         try await reportingErrors {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 throw UserError("the chat needs a terminal (stdin and stdout); for scripts use `quantty run --chat -p TEXT`")
             }
+            if let problem = Self.terminalTypeProblem(ProcessInfo.processInfo.environment) { throw UserError(problem) }
             let catalog = try global.catalog()
             let backend = EngineBackend(catalog: catalog, threads: threads, quantizer: QuantizeCommand.catalogQuantizer(showProgress: false))
             var startRow = backend.defaultRow()

@@ -16,7 +16,7 @@ struct InspectCommand: AsyncParsableCommand {
         try await reportingErrors {
             let path = try resolveModelPath(model, global: global)
             let file: GGUFFile
-            do { file = try GGUFFile(path: path, requireSupportedTypes: false) } catch { throw UserError(error) }
+            do { file = try GGUFFile(path: path, requireSupportedTypes: false) } catch { throw UserError(fileMessage(error, path: path)) }
             let summary = GGUFSummary(file)
             print(json ? summary.json() : summary.text)
         }

@@ -66,7 +66,7 @@ struct ChosenModel {
             let info = try await engine.load(path: path, options: load)
             return (engine, info)
         } catch {
-            throw UserError("\(path): \(error)")
+            throw UserError(fileMessage(error, path: path))
         }
     }
 }

@@ -31,7 +31,9 @@ struct PerplexityCommand: AsyncParsableCommand {
         try await reportingErrors {
             guard nCtx >= 16 else { throw UserError("-c must be at least 16") }
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw UserError("cannot read \(file)")
+                var isDir: ObjCBool = false
+                let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isDir)
+                throw UserError("cannot read \(file): \(!exists ? "no such file" : isDir.boolValue ? "it is a folder" : "permission denied?")")
             }
             let text = String(decoding: data, as: UTF8.self)
             var mo = ModelOptions()
@@ -47,11 +49,11 @@ struct PerplexityCommand: AsyncParsableCommand {
                 result = try await engine.withSession { session, tokenizer in
                     let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: false)
                     let chunks = tokens.count / n
-                    if !quiet {
-                        note("perplexity: tokenized \(tokens.count) tokens; calculating perplexity over \(chunks) chunks, n_ctx=\(n)")
-                    }
                     guard chunks > 0 else {
                         throw UserError("\(file) has \(tokens.count) tokens: perplexity needs at least n_ctx = \(n) (2 x n_ctx recommended)")
+                    }
+                    if !quiet {
+                        note("perplexity: tokenized \(tokens.count) tokens; calculating perplexity over \(chunks) chunks, n_ctx=\(n)")
                     }
                     let bos = tokenizer.vocabulary.addBOS ? tokenizer.bos : nil
                     return try session.perplexity(tokens: tokens, nCtx: n, bos: bos, progress: { done, _, running in

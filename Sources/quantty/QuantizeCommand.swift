@@ -28,9 +28,18 @@ struct QuantizeCommand: AsyncParsableCommand {
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw UserError("the output would overwrite the input (\(input)): choose another file")
             }
+            // Problems with the output are found before the work, not at the final rename.
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {
+                throw UserError("\(output) is a folder: give the output file's name")
+            }
+            let folder = (URL(fileURLWithPath: output).deletingLastPathComponent().path)
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+                throw UserError("cannot write \(output): the folder \(folder) does not exist")
+            }
             let quantizer = ModelQuantizer(threads: threads ?? ModelQuantizer.defaultThreadCount, allowRequantize: allowRequantize)
             let source: GGUFFile
-            do { source = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw UserError(error) }
+            do { source = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw UserError(fileMessage(error, path: input)) }
             if plan {
                 do {
                     let p = try QuantizationPlan(level: level, file: source)
@@ -41,10 +50,13 @@ struct QuantizeCommand: AsyncParsableCommand {
             }
             let bar = ProgressBar(label: "quantizing to \(level)")
             let report: QuantizeReport
+            // Ctrl-C (or SIGTERM, SIGHUP) cancels after the current tensor: the quantizer removes
+            // its temporary file and the command exits 128 + signal by itself.
+            let interruption = Interruption.install(removingOnSecondSignal: "\(output).tmp-\(getpid())")
             do {
                 let progress: ModelQuantizer.ProgressHandler = { p in
                     bar.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount) \(p.tensor.name)")
-                    return true
+                    return interruption.signal == nil
                 }
                 // A float target dequantizes: nothing is requantized, no flag needed.
                 report = level.isQuantized
@@ -52,6 +64,10 @@ struct QuantizeCommand: AsyncParsableCommand {
                     : try quantizer.dequantizeModel(input, to: level, output: output, progress: progress)
             } catch {
                 bar.finish()
+                if let s = interruption.signal {
+                    note("quantty: interrupted (signal \(s)): stopped quantizing; \(output) was not written and the unfinished file was removed")
+                    throw ExitCode(128 + s)
+                }
                 throw UserError(error)
             }
             bar.finish()
@@ -81,6 +97,39 @@ struct QuantizeCommand: AsyncParsableCommand {
             bar?.finish()
             if showProgress { for w in report.warnings where w.hasPrefix("requantizing") { note("note: \(w)") } }
         }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP turned into a flag that long jobs poll, so they can clean up and
+/// exit by themselves. A second signal exits at once (removing `removingOnSecondSignal`).
+final class Interruption: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    /// The first signal received, if any.
+    var signal: Int32? { lock.withLock { received } }
+
+    static func install(removingOnSecondSignal path: String? = nil) -> Interruption {
+        let i = Interruption()
+        for s in [SIGINT, SIGTERM, SIGHUP] {
+            Foundation.signal(s, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: s, queue: .global())
+            source.setEventHandler {
+                let first = i.lock.withLock { () -> Bool in
+                    guard i.received == nil else { return false }
+                    i.received = s
+                    return true
+                }
+                if !first {
+                    if let path { unlink(path) }
+                    _exit(128 + s)
+                }
+            }
+            source.resume()
+            i.sources.append(source)
+        }
+        return i
     }
 }
 

@@ -6,7 +6,7 @@ struct Quantty: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantty",
         abstract: "Chat with local GGUF models and see what each quantization level costs and gives.",
-        subcommands: [ChatCommand.self, RunCommand.self, BenchCommand.self, PerplexityCommand.self, TokenizeCommand.self, ModelsCommand.self, FetchCommand.self, InspectCommand.self, QuantizeCommand.self, CompareCommand.self],
+        subcommands: [ChatCommand.self, RunCommand.self, BenchCommand.self, PerplexityCommand.self, TokenizeCommand.self, ModelsCommand.self, FetchCommand.self, InspectCommand.self, QuantizeCommand.self, CompareCommand.self, SoakCommand.self],
         defaultSubcommand: ChatCommand.self
     )
 }
@@ -35,6 +35,7 @@ extension GlobalOptions {
 }
 
 import Catalog
+import GGUF
 
 /// Runs `body`, turning thrown errors into a message on stderr and exit status 1, so a
 /// user never sees a Swift stack trace for a mistake they can fix.
@@ -49,6 +50,18 @@ func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
         FileHandle.standardError.write(Data("quantty: \(error)\n".utf8))
         throw ExitCode(1)
     }
+}
+
+/// A model file's error for the user: the file's path once, then what is wrong with it.
+func fileMessage(_ error: any Error, path: String) -> String {
+    if let e = error as? GGUFFileError {
+        switch e.error {
+        case .cannotOpen, .notAFile, .empty: return e.error.description   // these name the path
+        default: return "\(e.path): \(e.error)"
+        }
+    }
+    let text = "\(error)"
+    return text.hasPrefix(path) ? text : "\(path): \(text)"
 }
 
 /// Writes a line to stderr (progress and warnings stay out of stdout, which scripts read).
