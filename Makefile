@@ -6,6 +6,10 @@ BIN := .build/release/quantty
 # Tests run on release builds: the numeric fixtures (real models) are too slow unoptimised.
 TESTFLAGS := -c release -Xswiftc -enable-testing
 export PYTHONPATH := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/quantty/pylib
+# The Swift driver leaves TemporaryDirectory.* folders in $TMPDIR on every call: keep them
+# under .build, which `make clean` removes.
+export TMPDIR := $(CURDIR)/.build/tmp
+$(shell mkdir -p $(CURDIR)/.build/tmp)
 
 .PHONY: chat test deps build fetch fetch-test clean
 

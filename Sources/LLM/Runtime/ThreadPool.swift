@@ -45,11 +45,13 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         for index in 1..<max(1, threadCount) {
-            let box = Unmanaged.passRetained(WorkerStart(pool: self, index: index))
+            let box = Unmanaged.passRetained(WorkerStart(pool: Unmanaged.passUnretained(self), index: index))
             var tid = pthread_t()
             let rc = pthread_create(&tid, nil, { arg in
                 let start = Unmanaged<WorkerStart>.fromOpaque(arg!).takeRetainedValue()
-                start.pool.workerLoop(index: start.index)
+                // +0 for the whole loop: a worker holding a strong reference would keep its
+                // pool (and the pool its threads) alive forever.
+                start.pool._withUnsafeGuaranteedRef { $0.workerLoop(index: start.index) }
                 return nil
             }, box.toOpaque())
             precondition(rc == 0, "pthread_create failed: \(rc)")
@@ -157,8 +159,8 @@ public final class ThreadPool: @unchecked Sendable {
 }
 
 private final class WorkerStart {
-    /// Unowned: the pool joins its threads in `deinit`, so it outlives every worker loop.
-    unowned(unsafe) let pool: ThreadPool
+    /// Unretained: the pool joins its threads in `deinit`, so it outlives every worker loop.
+    let pool: Unmanaged<ThreadPool>
     let index: Int
-    init(pool: ThreadPool, index: Int) { self.pool = pool; self.index = index }
+    init(pool: Unmanaged<ThreadPool>, index: Int) { self.pool = pool; self.index = index }
 }
