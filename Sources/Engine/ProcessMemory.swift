@@ -21,4 +21,13 @@ public struct ProcessMemory: Sendable, Codable, Equatable {
         }
         return ProcessMemory(resident: kib("VmRSS:"), peakResident: kib("VmHWM:"))
     }
+
+    /// Returns freed heap pages to the system (glibc's `malloc_trim`), so transient allocations
+    /// made while loading a model do not stay resident. A no-op where it is unavailable.
+    public static func releaseFreedHeap() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let f = dlsym(nil, "malloc_trim") { _ = unsafeBitCast(f, to: Trim.self)(0) }
+        #endif
+    }
 }
