@@ -203,5 +203,22 @@ void qt_swiglu_ggml_avx2(int n, float *gate, const float *up) {
     for (; i < n; ++i) gate[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
+void qt_geglu_table_avx2(int n, float *gate, const float *up, const float *table) {
+    int i = 0;
+    const __m256 lo = _mm256_set1_ps(-10.0f), hi = _mm256_set1_ps(10.0f);
+    for (; i + 8 <= n; i += 8) {
+        const __m256 x = _mm256_loadu_ps(gate + i), u = _mm256_loadu_ps(up + i);
+        const __m256i h = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+        __m256 y = _mm256_mul_ps(_mm256_i32gather_ps(table, h, 4), u);
+        y = _mm256_blendv_ps(y, _mm256_mul_ps(x, u), _mm256_cmp_ps(x, hi, _CMP_GE_OQ));
+        y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LE_OQ));
+        _mm256_storeu_ps(gate + i, y);
+    }
+    for (; i < n; ++i) {
+        const float x = gate[i];
+        gate[i] = x <= -10.0f ? 0.0f : x >= 10.0f ? x * up[i] : table[_cvtss_sh(x, _MM_FROUND_TO_NEAREST_INT)] * up[i];
+    }
+}
+
 #pragma clang attribute pop
 #endif

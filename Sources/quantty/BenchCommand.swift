@@ -39,7 +39,13 @@ struct BenchCommand: AsyncParsableCommand {
             mo.model = model
             mo.threads = threads
             mo.contextLength = nPrompt + nGen + 16
-            let chosen = try ChosenModel(mo, global: global)
+            var chosen = try ChosenModel(mo, global: global)
+            // One micro-batch of up to 512 prompt tokens, as llama-bench's default n_ubatch.
+            if let b = ProcessInfo.processInfo.environment["QUANTTY_BENCH_UBATCH"].flatMap(Int.init) {
+                chosen.load.maxBatch = max(1, b)
+            } else {
+                chosen.load.maxBatch = max(1, min(nPrompt, 512))
+            }
             let t0 = Date()
             let (engine, info) = try await chosen.open(threads: threads)
             let loadMs = Date().timeIntervalSince(t0) * 1000

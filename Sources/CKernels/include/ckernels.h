@@ -81,6 +81,9 @@ void qt_attn_wsum_ggml_avx2(int n, int offset, int vd, const float *p, const uin
                             const uint16_t *v1, size_t vstride, float *acc, float *out);
 /// gate[i] = silu(gate[i]) * up[i] with ggml's vectorized exp (ggml_vec_swiglu_f32).
 void qt_swiglu_ggml_avx2(int n, float *gate, const float *up);
+/// gate[i] = gelu(gate[i]) * up[i] through ggml's F16 GELU table (`table`: 65,536 floats indexed by
+/// the F16 bits of the input); 0 at or below -10, the identity at or above 10.
+void qt_geglu_table_avx2(int n, float *gate, const float *up, const float *table);
 #endif
 
 #endif

@@ -92,6 +92,12 @@ enum Ops {
     /// 0 below -10, the identity above 10. gate, up: (n).
     @inline(__always)
     static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+        #if arch(x86_64)
+        if AttentionKernels.useSIMD {
+            geluTableF32.withUnsafeBufferPointer { qt_geglu_table_avx2(Int32(n), gate, up, $0.baseAddress!) }
+            return
+        }
+        #endif
         let table = geluTable
         for i in 0..<n {
             let g = gate[i]
@@ -104,6 +110,9 @@ enum Ops {
             }
         }
     }
+
+    /// `geluTable` widened to floats, for the vectorized lookup.
+    static let geluTableF32: [Float] = geluTable.map { Half.toFloat($0) }
 
     /// GELU of every F16 value, as F16 bits (ggml's `ggml_table_gelu_f16`). The inner
     /// `1 + a*x*x` is fused as GCC contracts ggml's C.
