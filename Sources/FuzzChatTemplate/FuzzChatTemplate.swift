@@ -32,13 +32,14 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             blackHole(t.render(messages, addGenerationPrompt: add))
         }
     }
-    for family in ChatTemplateFamily.allCases {
-        var t = ChatTemplate(family: family, defaultSystemPrompt: flags & 2 != 0 ? templateText : nil)
-        if flags & 4 != 0 { t.eosToken = name }
-        let s = t.render(messages, addGenerationPrompt: add)
-        blackHole((s, t.endOfTurnStrings, family.hasSystemRole, family.honorsGenerationPrompt))
-        precondition(ChatTemplateFamily(name: family.rawValue) == family)
-    }
+    // One family per input (all of them over a run), chosen by the high bits of the flags.
+    let families = ChatTemplateFamily.allCases
+    let family = families[Int(flags >> 3) % families.count]
+    var t = ChatTemplate(family: family, defaultSystemPrompt: flags & 2 != 0 ? templateText : nil)
+    if flags & 4 != 0 { t.eosToken = name }
+    let s = t.render(messages, addGenerationPrompt: add)
+    blackHole((s, t.endOfTurnStrings, family.hasSystemRole, family.honorsGenerationPrompt))
+    precondition(ChatTemplateFamily(name: family.rawValue) == family)
     return 0
 }
 
