@@ -64,9 +64,13 @@ fuzz: fuzz-build
 
 # `make asan` / `make tsan`: the whole test suite, release build (the real-model tests are
 # too slow unoptimised), under AddressSanitizer (+ LeakSanitizer) or ThreadSanitizer.
+# Skipped under ASan: testFetchDerivesLevelOnceAndCaches asserts a wall-clock bound (a second
+# `quantty fetch` under 1 s) that an instrumented binary's start-up misses on a busy machine.
+ASAN_SKIP := --skip LevelsQuantizeTests.testFetchDerivesLevelOnceAndCaches
+
 asan: deps fetch-test
 	$(SWIFT) build $(TESTFLAGS) --build-tests --sanitize=address --scratch-path .build-asan
-	$(SAN_ENV) $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=address --scratch-path .build-asan
+	$(SAN_ENV) $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=address --scratch-path .build-asan $(ASAN_SKIP)
 
 tsan: deps fetch-test
 	$(SWIFT) build $(TESTFLAGS) --build-tests --sanitize=thread --scratch-path .build-tsan

@@ -21,9 +21,28 @@ final class CatalogFuzzRegressionTests: XCTestCase {
         }
     }
 
-    func testPrecheckLeavesValidHeadersAndArraysAlone() {
-        for text in ["[a]\n", "[ 'b c' ]\n", "[[c]]\n", "[ [ d ] ]\n", "[\"e\".f]\n", "[_-9]", "[]\n",
-                     "x = [\n  [1, 2],\n  ['s'],\n]\n", "# [~ in a comment\n", "k = \"[~\"\n", ""] {
+    /// FuzzCatalog crash: toml++ failed `parse_value()`'s assertion on an array value starting
+    /// with `}`. Minimized input: `i=[}` (69 3D 5B 7D). Fix: `TOMLPrecheck` refuses it first.
+    func testArrayValueStartingWithABraceIsAnErrorNotAnAbort() {
+        let minimized = String(decoding: [0x69, 0x3D, 0x5B, 0x7D] as [UInt8], as: UTF8.self)
+        let inputs: [(String, Int)] = [
+            (minimized, 1), ("a = [1,\n # c\n }", 3), ("a = [\u{2028}]", 1), ("a = [ [ \u{85} ] ]", 1),
+        ]
+        for (text, line) in inputs {
+            XCTAssertThrowsError(try Catalog.parse(text: text, path: "m.toml"), "\(Array(text.utf8))") { e in
+                XCTAssertEqual((e as? CatalogError)?.line, line, "\(Array(text.utf8))")
+            }
+        }
+    }
+
+    func testPrecheckLeavesValidTOMLAlone() {
+        let valid = [
+            "[a]\n", "[ 'b c' ]\n", "[[c]]\n", "[\"e\".f]\n", "[_-9]", "x = [\n  [1, 2],\n  ['s'],\n]\n",
+            "# [~ in a comment\n", "k = \"[~\"\n", "", "s = \"\"\"\n[~ }\n\"\"\"\n[t]\n", "s = '''\n[~\n'''\n",
+            "a = [ { x = 1 }, {} ]\n", "t = { a = [1], b = \"}\" }\n", "c = \"\u{2028}\" # \u{2029}\n",
+            "x = [\n  [{ a = 1 }],\n]\n", "e = \"a\\\"[~\"\n[t]\n",
+        ]
+        for text in valid {
             XCTAssertNil(TOMLPrecheck.problem(in: text), text)
         }
     }
