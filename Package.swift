@@ -1,10 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
+import Foundation
 
 // Targets follow the pipeline: GGUF -> Quant -> LLM -> Engine -> TUI -> quantty.
 // Dependencies point one way only (see README "Architecture").
 // Numeric kernels drop overflow checks in release builds; parsers and UI keep them.
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// QUANTTY_FUZZ=1 (`make fuzz` only) adds the libFuzzer targets below and keeps overflow checks
+// everywhere, so the fuzzers see every trap; normal and test builds never see those targets.
+let fuzzing = ProcessInfo.processInfo.environment["QUANTTY_FUZZ"] == "1"
+let optimize: [SwiftSetting] = fuzzing ? []
+    : [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
 let checked: [SwiftSetting] = []
 
 let package = Package(
@@ -49,3 +54,19 @@ let package = Package(
         .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
     ]
 )
+
+// libFuzzer targets (`make fuzz`): each defines LLVMFuzzerTestOneInput and has no main of its
+// own; built only with QUANTTY_FUZZ=1 and `-Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library`.
+if fuzzing {
+    let fuzzTargets: [(String, [Target.Dependency])] = [
+        ("FuzzGGUF", ["GGUF", "LLM"]),
+        ("FuzzTokenizer", ["LLM", "GGUF"]),
+        ("FuzzChatTemplate", ["LLM"]),
+        ("FuzzCatalog", ["Catalog"]),
+        ("FuzzTheme", ["TUI"]),
+    ]
+    for (name, deps) in fuzzTargets {
+        package.targets.append(.executableTarget(name: name, dependencies: deps, path: "Sources/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

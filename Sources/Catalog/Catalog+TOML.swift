@@ -21,6 +21,7 @@ extension Catalog {
 
     /// Parses catalog text; `path` is used in messages and stored.
     public static func parse(text: String, path: String) throws(CatalogError) -> Catalog {
+        if let p = TOMLPrecheck.problem(in: text) { throw CatalogError(file: path, line: p.line, p.message) }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

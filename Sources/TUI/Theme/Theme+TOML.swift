@@ -8,6 +8,7 @@ extension Theme {
     /// Parses theme text: an optional `name` and a `[colors]` table of role = colour.
     /// Unknown keys and bad colours are errors naming the file, line and key.
     public static func parse(text: String, file: String) throws(ThemeError) -> Theme {
+        if let p = TOMLPrecheck.problem(in: text) { throw ThemeError(file: file, line: p.line, p.message) }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

@@ -1,0 +1,44 @@
+// libFuzzer target: models.toml text -> Catalog (as `Catalog.load` reads it), then every
+// reference the app resolves: the default model, each model, each model:level.
+// Built by `make fuzz` only.
+import Catalog
+
+@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+let paths = Paths(environment: ["HOME": "/nonexistent-quantty-fuzz"])
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    // Catalog.load refuses files that are not UTF-8 before parsing.
+    guard let text = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self) else { return 0 }
+    let catalog: Catalog
+    do { catalog = try Catalog.parse(text: text, path: "fuzz/models.toml") } catch {
+        blackHole(error.description)
+        return 0
+    }
+    blackHole(try? catalog.resolve(nil, paths: paths).label)
+    for m in catalog.models {
+        precondition(catalog.model(m.id) != nil)
+        blackHole((m.name, m.template, m.systemPrompt, m.contextLength, m.sampling, m.preferredLevel))
+        blackHole(try? catalog.resolve(m.id, paths: paths).label)
+        for l in m.levels {
+            blackHole((l.path(in: paths.modelsDirectory), l.sha256, l.source))
+            blackHole(try? catalog.resolve(m.id + ":" + l.name, paths: paths).label)
+        }
+    }
+    return 0
+}
+
+// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
+// control to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+@_cdecl("FuzzCatalog_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc
+    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+}
