@@ -220,5 +220,19 @@ void qt_geglu_table_avx2(int n, float *gate, const float *up, const float *table
     }
 }
 
+void qt_rope_avx2(float *x, int heads, int head_dim, int dims, int neox, const float *cs) {
+    const int half = dims / 2;
+    for (int h = 0; h < heads; ++h) {
+        float *v = x + (size_t)h * head_dim;
+        for (int i = 0; i < half; ++i) {
+            const float c = cs[2 * i], s = cs[2 * i + 1];
+            float *p0 = neox ? v + i : v + 2 * i, *p1 = neox ? v + i + half : v + 2 * i + 1;
+            const float a = *p0, b = *p1;
+            *p0 = __builtin_fmaf(a, c, -(b * s));
+            *p1 = __builtin_fmaf(a, s, b * c);
+        }
+    }
+}
+
 #pragma clang attribute pop
 #endif

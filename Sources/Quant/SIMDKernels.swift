@@ -69,9 +69,6 @@ enum SIMDKernels {
         switch type {
         case .q4_K: return avx512 ? qt_mat_dot_q4_K_avx512 : qt_mat_dot_q4_K_avx2
         case .q6_K: return avx512 ? qt_mat_dot_q6_K_avx512 : qt_mat_dot_q6_K_avx2
-        case .q4_1: return avx512 ? qt_mat_dot_q4_1_avx512 : qt_mat_dot_q4_1_avx2
-        case .q8_0: return avx512 ? qt_mat_dot_q8_0_avx512 : qt_mat_dot_q8_0_avx2
-        case .q5_0: return avx512 ? qt_mat_dot_q5_0_avx512 : qt_mat_dot_q5_0_avx2
         default: return nil
         }
     }

@@ -36,13 +36,7 @@ int qt_cpu_has_avx512vl(void);
     void qt_mat_dot_q4_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
                              int tokens, float *out, size_t ldo); \
     void qt_mat_dot_q6_K_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
-                             int tokens, float *out, size_t ldo); \
-    void qt_mat_dot_q4_1_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
-                             int tokens, float *out, size_t ldo); \
-    void qt_mat_dot_q8_0_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
-                             int tokens, float *out, size_t ldo); \
-    void qt_mat_dot_q5_0_##S(int n, const void *w, size_t wstride, int rows, const void *y, size_t ystride, \
-                             int tokens, float *out, size_t ldo);
+                             int tokens, float *out, size_t ldo);;
 
 #if defined(__x86_64__)
 QT_DECLARE_KERNELS(avx2)
@@ -84,6 +78,9 @@ void qt_swiglu_ggml_avx2(int n, float *gate, const float *up);
 /// gate[i] = gelu(gate[i]) * up[i] through ggml's F16 GELU table (`table`: 65,536 floats indexed by
 /// the F16 bits of the input); 0 at or below -10, the identity at or above 10.
 void qt_geglu_table_avx2(int n, float *gate, const float *up, const float *table);
+/// RoPE on `heads` heads of `head_dim` (the first `dims` of each), pairs (i, i + dims/2) when
+/// `neox`, adjacent pairs otherwise: fma(x0, cos, -(x1 sin)), fma(x0, sin, x1 cos), hardware FMA.
+void qt_rope_avx2(float *x, int heads, int head_dim, int dims, int neox, const float *cs);
 #endif
 
 #endif

@@ -53,6 +53,13 @@ enum Ops {
     @inline(__always)
     static func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, dims: Int, neox: Bool,
                      cosSin: UnsafePointer<Float>) {
+        #if arch(x86_64)
+        // Swift's addingProduct is a libm call without FMA in the baseline target: use the C kernel.
+        if AttentionKernels.useSIMD {
+            qt_rope_avx2(x, Int32(heads), Int32(headDim), Int32(dims), neox ? 1 : 0, cosSin)
+            return
+        }
+        #endif
         let half = dims / 2
         for h in 0..<heads {
             let v = x + h * headDim
