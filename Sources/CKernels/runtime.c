@@ -52,29 +52,6 @@ void qt_attn_scores_f16_avx2(int n, int hd, const float *q, const uint16_t *k, s
     }
 }
 
-void qt_attn_wsum_f16_avx2(int n, int vd, const float *s, const uint16_t *v, size_t vstride, float *out) {
-    int d = 0;
-    for (; d + 32 <= vd; d += 32) {
-        __m256 a0 = _mm256_loadu_ps(out + d), a1 = _mm256_loadu_ps(out + d + 8);
-        __m256 a2 = _mm256_loadu_ps(out + d + 16), a3 = _mm256_loadu_ps(out + d + 24);
-        for (int j = 0; j < n; ++j) {
-            const uint16_t *vr = v + (size_t)j * vstride + d;
-            const __m256 w = _mm256_set1_ps(s[j]);
-            a0 = _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)vr)), a0);
-            a1 = _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr + 8))), a1);
-            a2 = _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr + 16))), a2);
-            a3 = _mm256_fmadd_ps(w, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(vr + 24))), a3);
-        }
-        _mm256_storeu_ps(out + d, a0); _mm256_storeu_ps(out + d + 8, a1);
-        _mm256_storeu_ps(out + d + 16, a2); _mm256_storeu_ps(out + d + 24, a3);
-    }
-    for (; d < vd; ++d) {
-        float a = out[d];
-        for (int j = 0; j < n; ++j) a += s[j] * _cvtsh_ss(v[(size_t)j * vstride + d]);
-        out[d] = a;
-    }
-}
-
 void qt_f32_to_f16_avx2(int n, const float *x, uint16_t *y) {
     int i = 0;
     for (; i + 8 <= n; i += 8)

@@ -41,10 +41,6 @@ int qt_cpu_has_avx512vl(void);
 #if defined(__x86_64__)
 QT_DECLARE_KERNELS(avx2)
 QT_DECLARE_KERNELS(avx512)
-// 512-bit two-blocks-per-step variants (same CPU requirements as the avx512 set).
-float qt_vec_dot_q4_1_q8_1_zmm(int n, const void *x, const void *y);
-float qt_vec_dot_q5_0_q8_0_zmm(int n, const void *x, const void *y);
-float qt_vec_dot_q5_1_q8_1_zmm(int n, const void *x, const void *y);
 #endif
 
 /// A vec-dot kernel: `n` weights at `x` against activations at `y`.
@@ -59,8 +55,6 @@ void qt_mat_vec_dot(qt_vec_dot_fn dot, int n, const void *w, size_t wstride, int
 // F16 KV-cache attention helpers (AVX2 + FMA + F16C).
 /// out[j] = scale * dot(q, k[j * kstride ..< + hd]) for j < n.
 void qt_attn_scores_f16_avx2(int n, int hd, const float *q, const uint16_t *k, size_t kstride, float scale, float *out);
-/// out[d] += sum_j s[j] * v[j * vstride + d] for d < vd.
-void qt_attn_wsum_f16_avx2(int n, int vd, const float *s, const uint16_t *v, size_t vstride, float *out);
 /// F32 to F16 bits, round to nearest even.
 void qt_f32_to_f16_avx2(int n, const float *x, uint16_t *y);
 /// x rounded to the nearest F16 value in place.
