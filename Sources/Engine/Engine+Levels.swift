@@ -87,24 +87,7 @@ extension Engine {
     /// cache, streaming `.promptProgress` and ending with `.finished(.prefilled, stats)`.
     /// After a swap this makes the next reply start at once.
     public func prefill(_ messages: [ChatMessage]) -> AsyncThrowingStream<GenerationEvent, Error> {
-        let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
-        guard let model = current else {
-            continuation.finish(throwing: EngineError.noModel)
-            return stream
-        }
-        activeStop?.set()
-        let flag = StopFlag()
-        activeStop = flag
-        continuation.onTermination = { _ in flag.set() }
-        compute.submit {
-            do {
-                try model.prefill(.chat(messages), stop: flag) { continuation.yield($0) }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
-        }
-        return stream
+        stoppableStream { model, flag, emit in try model.prefill(.chat(messages), stop: flag, emit: emit) }
     }
 
     /// Side by side: `request` goes to every level in turn (the first is the reference; pass

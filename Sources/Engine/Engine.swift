@@ -132,6 +132,13 @@ public actor Engine {
     /// Starts generating. The stream ends after `.finished`, or with an error; dropping it
     /// (or calling `stop()`) stops generation within one token.
     public func generate(_ request: GenerationRequest) -> AsyncThrowingStream<GenerationEvent, Error> {
+        stoppableStream { model, flag, emit in try model.generate(request, stop: flag, emit: emit) }
+    }
+
+    /// A stream of `work`'s events on the compute thread for the open model: it replaces the
+    /// running job (which stops within a token), and dropping the stream or `stop()` stops it.
+    func stoppableStream(_ work: @escaping @Sendable (LoadedModel, StopFlag, (GenerationEvent) -> Void) throws -> Void)
+        -> AsyncThrowingStream<GenerationEvent, Error> {
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
         guard let model = current else {
             continuation.finish(throwing: EngineError.noModel)
@@ -143,7 +150,7 @@ public actor Engine {
         continuation.onTermination = { _ in flag.set() }
         compute.submit {
             do {
-                try model.generate(request, stop: flag) { continuation.yield($0) }
+                try work(model, flag) { continuation.yield($0) }
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)

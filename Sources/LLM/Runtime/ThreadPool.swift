@@ -76,19 +76,9 @@ public final class ThreadPool: @unchecked Sendable {
         if threadCount == 1 { body(0, 1); return }
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            pending.store(threadCount - 1, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
-            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
-                pthread_mutex_lock(&mutex)
-                pthread_cond_broadcast(&condition)
-                pthread_mutex_unlock(&mutex)
-            }
+            start()
             escaping(0, threadCount)
-            var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
-                spins += 1
-                if spins > Self.spinLimit { sched_yield() }
-            }
+            waitForWorkers()
             job = nil
         }
     }
