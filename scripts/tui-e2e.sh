@@ -80,6 +80,25 @@ wait_for() {
         sleep 0.1
     done
 }
+# Sends the scroll sequence $2 one notch at a time until the screen satisfies the check (each
+# notch waits for the screen to change first), so the result does not depend on how many lines
+# the replies above happened to take.
+scroll_until() {
+    local name=$1 seq=$2; shift 2
+    local before until
+    for _ in $(seq 60); do
+        before=$(screen)
+        type_text "$seq"
+        until=$((SECONDS + 2))
+        while :; do
+            LAST=$(screen)
+            if printf '%s\n' "$LAST" | "$@" >/dev/null 2>&1; then save "$name"; log "ok: $name"; return 0; fi
+            [ "$LAST" != "$before" ] || [ "$SECONDS" -ge "$until" ] && break
+            sleep 0.05
+        done
+    done
+    save "$name-timeout"; fail "scrolling never reached $name"
+}
 has() { grep -qF -- "$1"; }
 lacks() { ! grep -qF -- "$1"; }
 keys() { tm send-keys -t "$SESSION" "$@" || fail "send-keys $*"; }
@@ -157,14 +176,12 @@ wait_for "paste-sent" 30 paste_sent
 keys Escape
 wait_for "paste-reply-stopped" 20 grep -q 'tokens\? · [0-9.]* tok/s'
 printf '%s\n' "$LAST" | has 'paste line 01' && fail "the 40-line message should not fit on the screen"
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do type_text $'\e[<64;20;10M'; done
-wait_for "wheel-up" 10 has 'paste line 01'
+scroll_until "wheel-up" $'\e[<64;20;10M' has 'paste line 01'
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26; do type_text $'\e[<65;20;10M'; done
 wait_for "wheel-down" 10 at_bottom
 # The same in X10 encoding (ESC [ M, then button 64 + 32 and the position), which curses
 # decodes itself for TERM=screen.
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do type_text $'\e[M`5*'; done
-wait_for "wheel-up-x10" 10 has 'paste line 01'
+scroll_until "wheel-up-x10" $'\e[M`5*' has 'paste line 01'
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26; do type_text $'\e[Ma5*'; done
 wait_for "wheel-down-x10" 10 at_bottom
 keys Home
