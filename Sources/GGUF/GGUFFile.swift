@@ -134,23 +134,28 @@ public final class GGUFFile: @unchecked Sendable {
         return b
     }
 
-    public func stringArray(_ key: String) throws(GGUFError) -> [String] {
+    public func stringArray(_ key: String) throws(GGUFError) -> [String] { Array(try packedStrings(key)) }
+
+    /// A string array without a `String` per element (shares the parsed storage).
+    public func packedStrings(_ key: String) throws(GGUFError) -> PackedStrings {
         guard let v = metadata[key] else { throw .missingKey(key) }
-        guard case .array(.string, let a) = v else { throw .wrongType(key: key, expected: "array of strings", found: v.type) }
-        return a.compactMap(\.stringValue)
+        guard case .array(.string, let a) = v, let s = a.strings() else {
+            throw .wrongType(key: key, expected: "array of strings", found: v.type)
+        }
+        return s
     }
 
     public func floatArray(_ key: String) throws(GGUFError) -> [Float] {
         guard let v = metadata[key] else { throw .missingKey(key) }
-        guard case .array(_, let a) = v, let f = Optional(a.compactMap(\.doubleValue)), f.count == a.count else {
+        guard case .array(_, let a) = v, let f = a.floats() else {
             throw .wrongType(key: key, expected: "array of numbers", found: v.type)
         }
-        return f.map(Float.init)
+        return f
     }
 
     public func intArray(_ key: String) throws(GGUFError) -> [Int] {
         guard let v = metadata[key] else { throw .missingKey(key) }
-        guard case .array(_, let a) = v, let f = Optional(a.compactMap(\.intValue)), f.count == a.count else {
+        guard case .array(_, let a) = v, let f = a.ints() else {
             throw .wrongType(key: key, expected: "array of integers", found: v.type)
         }
         return f

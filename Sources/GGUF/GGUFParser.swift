@@ -87,10 +87,52 @@ struct GGUFParser {
             guard count <= UInt64(remaining) / minSize else {
                 throw .lengthPastEnd(offset: countAt, length: count, reading: "array '\(key)'")
             }
+            return .array(elem, try readArray(of: elem, count: Int(count), key: key, depth: depth))
+        }
+    }
+
+    /// The elements of an array whose type and count are read: strings and fixed-size numbers
+    /// packed (see `GGUFArray`), nested arrays as values.
+    mutating func readArray(of elem: GGUFValueType, count: Int, key: String, depth: Int) throws(GGUFError) -> GGUFArray {
+        func what() -> String { "value of '\(key)'" }
+        switch elem {
+        case .array:
             var out = [GGUFValue]()
-            out.reserveCapacity(Int(count))
-            for _ in 0 ..< Int(count) { out.append(try readValue(type: elem, key: key, depth: depth + 1)) }
-            return .array(elem, out)
+            out.reserveCapacity(count)
+            for _ in 0 ..< count { out.append(try readValue(type: elem, key: key, depth: depth + 1)) }
+            return GGUFArray(out)
+        case .string:
+            var text = [UInt8]()
+            var ends = [UInt32]()
+            ends.reserveCapacity(count)
+            for _ in 0 ..< count {
+                let at = pos
+                let n = try read(UInt64.self, what())
+                guard n <= UInt64(remaining) else { throw .lengthPastEnd(offset: at, length: n, reading: what()) }
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[pos ..< pos + Int(n)])
+                guard UTF8Check.isValid(slice) else { throw .invalidUTF8(offset: pos, reading: what()) }
+                text.append(contentsOf: slice)
+                pos += Int(n)
+                // Past 4 GiB of text the packed offsets would overflow: keep values instead (never
+                // seen in a real file, but the reader takes whatever fits the format).
+                guard text.count <= Int(UInt32.max) else {
+                    pos = at
+                    var values = PackedStrings(bytes: text, ends: ends).map(GGUFValue.string)
+                    for _ in ends.count ..< count { values.append(.string(try readString(what()))) }
+                    return GGUFArray(values)
+                }
+                ends.append(UInt32(text.count))
+            }
+            return GGUFArray(storage: .strings(PackedStrings(bytes: text, ends: ends)))
+        default:
+            let size = elem.fixedSize ?? 1
+            try need(count * size, what())
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[pos ..< pos + count * size])
+            if elem == .bool, let bad = raw.firstIndex(where: { $0 > 1 }) {
+                throw .invalidBool(offset: pos + bad, value: raw[bad], key: key)
+            }
+            pos += count * size
+            return GGUFArray(storage: .scalars(elem, Array(raw)))
         }
     }
 
@@ -172,5 +214,39 @@ struct GGUFParser {
             throw .tensorsOverlap(a.name, b.name)
         }
         return (version, metadata, tensors, alignment, dataOffset)
+    }
+}
+
+/// UTF-8 well-formedness (Unicode 15, table 3-7), the rule `String(validating:)` applies,
+/// without building a `String`: the reader checks every vocabulary entry with it.
+enum UTF8Check {
+    static func isValid(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c0 = b[i]
+            if c0 < 0x80 { i += 1; continue }
+            func cont(_ k: Int) -> Bool { i + k < n && b[i + k] & 0xC0 == 0x80 }
+            switch c0 {
+            case 0xC2 ... 0xDF:
+                guard cont(1) else { return false }
+                i += 2
+            case 0xE0 ... 0xEF:
+                guard cont(1), cont(2) else { return false }
+                let c1 = b[i + 1]
+                if c0 == 0xE0 && c1 < 0xA0 { return false }   // overlong
+                if c0 == 0xED && c1 > 0x9F { return false }   // surrogates
+                i += 3
+            case 0xF0 ... 0xF4:
+                guard cont(1), cont(2), cont(3) else { return false }
+                let c1 = b[i + 1]
+                if c0 == 0xF0 && c1 < 0x90 { return false }   // overlong
+                if c0 == 0xF4 && c1 > 0x8F { return false }   // past U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 }

@@ -3,7 +3,7 @@ public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16)
     case uint32(UInt32), int32(Int32), uint64(UInt64), int64(Int64)
     case float32(Float), float64(Double), bool(Bool), string(String)
-    case array(GGUFValueType, [GGUFValue])
+    case array(GGUFValueType, GGUFArray)
 
     /// The value as an integer, for any integer type (and bools), when it fits in `Int`.
     public var intValue: Int? {
@@ -32,7 +32,7 @@ public enum GGUFValue: Sendable, Equatable {
 
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
-    public var arrayValue: [GGUFValue]? { if case .array(_, let a) = self { return a } else { return nil } }
+    public var arrayValue: GGUFArray? { if case .array(_, let a) = self { return a } else { return nil } }
 
     public var type: GGUFValueType {
         switch self {

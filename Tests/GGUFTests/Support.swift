@@ -190,7 +190,7 @@ enum Sample {
         ("sample.empty_string", .string("")),
         ("sample.strings", .array(.string, [.string("a"), .string(""), .string("<|im_start|>")])),
         ("sample.floats", .array(.float32, [.float32(1.5), .float32(-0.0)])),
-        ("sample.ints", .array(.int32, (0 ..< 10).map { .int32(Int32($0) - 5) })),
+        ("sample.ints", .array(.int32, GGUFArray((0 ..< 10).map { .int32(Int32($0) - 5) }))),
         ("sample.bools", .array(.bool, [.bool(true), .bool(false)])),
         ("sample.u64s", .array(.uint64, [.uint64(1), .uint64(UInt64.max)])),
         ("sample.empty", .array(.uint8, [])),

@@ -21,7 +21,7 @@ final class QuantizerTests: XCTestCase {
         w["llama.embedding_length"] = .uint32(UInt32(Self.width))
         w["llama.attention.head_count"] = .uint32(4)
         w["llama.attention.head_count_kv"] = .uint32(2)
-        w["tokenizer.ggml.tokens"] = .array(.string, (0..<4).map { .string("t\($0)") })
+        w["tokenizer.ggml.tokens"] = .array(.string, GGUFArray((0..<4).map { .string("t\($0)") }))
         var rng = SplitMix64(seed: 42)
         func add(_ name: String, _ shape: [Int], scale: Float = 0.05) throws {
             let n = shape.reduce(1, *)

@@ -15,6 +15,7 @@ final class ForwardState: @unchecked Sendable {
 
     let hidden: ScratchBuffer<Float>    // (T, nEmbd) residual stream
     let normed: ScratchBuffer<Float>    // (T, nEmbd)
+    // q, k, v, attnOut and gate, up are views of one region (see init).
     let q: ScratchBuffer<Float>         // (T, nHead * headDim)
     let k: ScratchBuffer<Float>         // (T, nKV * headDim)
     let v: ScratchBuffer<Float>         // (T, nKV * valueDim)
@@ -42,13 +43,23 @@ final class ForwardState: @unchecked Sendable {
         engine = MatmulEngine(pool: pool, maxTokens: t, maxCols: widest)
         hidden = ScratchBuffer(count: t * c.embeddingLength)
         normed = ScratchBuffer(count: t * c.embeddingLength)
-        q = ScratchBuffer(count: t * c.headCount * c.headDim)
-        k = ScratchBuffer(count: t * c.headCountKV * c.headDim)
-        v = ScratchBuffer(count: t * c.headCountKV * c.valueDim)
-        attnOut = ScratchBuffer(count: t * c.headCount * c.valueDim)
+        // Attention's q, k, v and output are dead once its output projection has run, and the
+        // feed-forward's gate and up are written after that and dead before the next layer's
+        // attention: both sets live in one region (5 MiB less for Gemma 3 at 512 tokens).
+        let widths = [c.headCount * c.headDim, c.headCountKV * c.headDim, c.headCountKV * c.valueDim,
+                      c.headCount * c.valueDim].map { t * $0 }
+        let ffn = t * c.feedForwardLength
+        let shared = ScratchBuffer<Float>(count: max(widths.reduce(0, +), 2 * ffn))
+        func part(_ i: Int) -> ScratchBuffer<Float> {
+            ScratchBuffer(viewing: shared, offset: widths[..<i].reduce(0, +), count: widths[i])
+        }
+        q = part(0)
+        k = part(1)
+        v = part(2)
+        attnOut = part(3)
+        gate = ScratchBuffer(viewing: shared, offset: 0, count: ffn)
+        up = ScratchBuffer(viewing: shared, offset: ffn, count: ffn)
         proj = ScratchBuffer(count: t * c.embeddingLength)
-        gate = ScratchBuffer(count: t * c.feedForwardLength)
-        up = ScratchBuffer(count: t * c.feedForwardLength)
         ropeGlobal = ScratchBuffer(count: t * c.ropeDimensions)
         ropeLocal = ScratchBuffer(count: t * c.ropeDimensions)
         let group = c.headCount / c.headCountKV

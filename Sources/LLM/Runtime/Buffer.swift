@@ -13,7 +13,9 @@ import Darwin
 final class ScratchBuffer<Element>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Element>
     let count: Int
-    private let mappedBytes: Int   // 0 when heap-allocated
+    private let mappedBytes: Int   // 0 when heap-allocated or a view
+    /// The buffer this one is a part of (kept alive; nothing to free here).
+    private let parent: ScratchBuffer<Element>?
 
     static var mapThreshold: Int { 1 << 20 }
 
@@ -32,10 +34,21 @@ final class ScratchBuffer<Element>: @unchecked Sendable {
             raw = r
         }
         mappedBytes = mapped
+        parent = nil
         pointer = raw!.bindMemory(to: Element.self, capacity: self.count)
     }
 
+    /// Elements `offset ..< offset + count` of `parent`, for buffers whose lifetimes do not overlap.
+    init(viewing parent: ScratchBuffer<Element>, offset: Int, count: Int) {
+        precondition(offset >= 0 && count >= 0 && offset + count <= parent.count, "view out of its buffer")
+        self.parent = parent
+        self.count = count
+        mappedBytes = 0
+        pointer = parent.pointer + offset
+    }
+
     deinit {
+        if parent != nil { return }
         if mappedBytes > 0 {
             munmap(UnsafeMutableRawPointer(pointer), mappedBytes)
         } else {

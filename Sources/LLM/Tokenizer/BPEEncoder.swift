@@ -17,14 +17,14 @@ struct BPEEncoder: Sendable {
     struct MergeResult: Sendable { var rank: Int32; var merged: Int32 }
 
     init(vocabulary v: Vocabulary) {
-        var keys: [[UInt8]] = v.tokens.map { Array($0.utf8) }
-        var base = TokenTable(keys: keys)
+        var base = TokenTable(strings: v.tokens)
+        var keys: [[UInt8]] = []   // interned strings past the vocabulary
         var extra: [[UInt8]: Int32] = [:]
         func intern(_ s: [UInt8]) -> Int32 {
             let id = base.lookup(s)
             if id >= 0 { return id }
             if let e = extra[s] { return e }
-            let e = Int32(keys.count)
+            let e = Int32(v.tokens.count + keys.count)
             keys.append(s)
             extra[s] = e
             return e
@@ -37,7 +37,7 @@ struct BPEEncoder: Sendable {
             let key = UInt64(UInt32(bitPattern: li)) << 32 | UInt64(UInt32(bitPattern: ri))
             if merges[key] == nil { merges[key] = MergeResult(rank: Int32(rank), merged: mi) }
         }
-        if keys.count > v.tokens.count { base = TokenTable(keys: keys) }
+        if !keys.isEmpty { base = TokenTable(strings: v.tokens, extra: keys) }
         self.table = base
         self.vocabularySize = v.tokens.count
         self.merges = merges

@@ -8,7 +8,7 @@ struct SPMEncoder: Sendable {
     private let byteTokens: [Int32]
 
     init(vocabulary v: Vocabulary) {
-        table = TokenTable(keys: v.tokens.lazy.map { Array($0.utf8) })
+        table = TokenTable(strings: v.tokens)
         scores = v.scores
         let hex = Array("0123456789ABCDEF".utf8)
         var bt = [Int32](repeating: -1, count: 256)

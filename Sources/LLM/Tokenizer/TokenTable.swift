@@ -1,41 +1,48 @@
+import GGUF
+
 /// An immutable hash table from byte strings to ids, built once per vocabulary.
 ///
-/// Keys live back to back in one byte array; lookups take a pointer and a length, so the
-/// tokenizers never build a `String` to ask whether a slice of text is a token.
+/// Keys live back to back in one byte array (a vocabulary's own `PackedStrings`, shared, when
+/// there are no extra keys); lookups take a pointer and a length, so the tokenizers never
+/// build a `String` to ask whether a slice of text is a token.
 struct TokenTable: Sendable {
-    /// All keys concatenated. Key `i` is `bytes[offsets[i] ..< offsets[i + 1]]`.
-    private let bytes: [UInt8]
-    private let offsets: [Int32]
+    private let keys: PackedStrings
     /// Open addressing, linear probing; -1 marks an empty slot. Values are key indices.
     private let slots: [Int32]
     private let mask: Int
 
     /// Number of keys.
-    var count: Int { offsets.count - 1 }
+    var count: Int { keys.count }
 
     /// Builds the table. When a key repeats, the first index wins.
-    init<S: Sequence>(keys: S) where S.Element == [UInt8] {
-        var bytes: [UInt8] = []
-        var offsets: [Int32] = [0]
-        for k in keys {
-            bytes.append(contentsOf: k)
-            offsets.append(Int32(bytes.count))
+    init(keys: [[UInt8]]) {
+        self.init(packed: PackedStrings(utf8: keys))
+    }
+
+    /// Builds the table on `strings` (sharing their storage), then `extra` keys.
+    init(strings: PackedStrings, extra: [[UInt8]] = []) {
+        if extra.isEmpty {
+            self.init(packed: strings)
+        } else {
+            self.init(packed: PackedStrings(utf8: strings.indices.lazy.map { strings.bytes[strings.range($0)] } + extra.lazy.map { $0[...] }))
         }
-        let n = offsets.count - 1
+    }
+
+    private init(packed keys: PackedStrings) {
+        let n = keys.count
         var cap = 16
         while cap < n * 2 { cap <<= 1 }
         var slots = [Int32](repeating: -1, count: cap)
         let mask = cap - 1
-        bytes.withUnsafeBufferPointer { b in
+        keys.bytes.withUnsafeBufferPointer { b in
             for i in 0..<n {
-                let s = Int(offsets[i]), e = Int(offsets[i + 1])
-                let key = UnsafeBufferPointer(rebasing: b[s..<e])
+                let r = keys.range(i)
+                let key = UnsafeBufferPointer(rebasing: b[r])
                 var h = Int(truncatingIfNeeded: TokenTable.hash(key)) & mask
                 var duplicate = false
                 while slots[h] >= 0 {
                     let j = Int(slots[h])
-                    let js = Int(offsets[j]), je = Int(offsets[j + 1])
-                    if je - js == e - s && TokenTable.equal(key, UnsafeBufferPointer(rebasing: b[js..<je])) {
+                    if TokenTable.equal(key, UnsafeBufferPointer(rebasing: b[keys.range(j)])) {
                         duplicate = true
                         break
                     }
@@ -44,8 +51,7 @@ struct TokenTable: Sendable {
                 if !duplicate { slots[h] = Int32(i) }
             }
         }
-        self.bytes = bytes
-        self.offsets = offsets
+        self.keys = keys
         self.slots = slots
         self.mask = mask
     }
@@ -67,12 +73,11 @@ struct TokenTable: Sendable {
     /// The id of `key`, or -1.
     func lookup(_ key: UnsafeBufferPointer<UInt8>) -> Int32 {
         var h = Int(truncatingIfNeeded: TokenTable.hash(key)) & mask
-        return bytes.withUnsafeBufferPointer { b in
+        return keys.bytes.withUnsafeBufferPointer { b in
             while true {
                 let j = Int(slots[h])
                 if j < 0 { return -1 }
-                let js = Int(offsets[j]), je = Int(offsets[j + 1])
-                if je - js == key.count && TokenTable.equal(key, UnsafeBufferPointer(rebasing: b[js..<je])) {
+                if TokenTable.equal(key, UnsafeBufferPointer(rebasing: b[keys.range(j)])) {
                     return Int32(j)
                 }
                 h = (h + 1) & mask
@@ -84,5 +89,5 @@ struct TokenTable: Sendable {
     func lookup(_ key: String) -> Int32 { lookup(Array(key.utf8)) }
 
     /// The bytes of key `i`.
-    func key(_ i: Int) -> ArraySlice<UInt8> { bytes[Int(offsets[i])..<Int(offsets[i + 1])] }
+    func key(_ i: Int) -> ArraySlice<UInt8> { keys.bytes[keys.range(i)] }
 }

@@ -27,10 +27,11 @@ public struct Tokenizer: Sendable {
         }
         specials = SpecialTokenMatcher(vocabulary: vocabulary)
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(vocabulary.tokens.bytes.count)
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(vocabulary.count + 1)
         for i in 0..<vocabulary.count {
-            bytes.append(contentsOf: Tokenizer.makePiece(vocabulary, i))
+            Tokenizer.appendPiece(vocabulary, i, to: &bytes)
             offsets.append(Int32(bytes.count))
         }
         pieceBytes = bytes
@@ -153,43 +154,59 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Internals
 
-    /// llama.cpp's `token_to_piece(special: true)` for one token.
-    private static func makePiece(_ v: Vocabulary, _ i: Int) -> [UInt8] {
-        let text = v.tokens[i]
+    /// Appends llama.cpp's `token_to_piece(special: true)` for one token.
+    private static func appendPiece(_ v: Vocabulary, _ i: Int, to out: inout [UInt8]) {
+        let text = v.tokens.bytes[v.tokens.range(i)]
         switch v.types[i] {
         case .control, .unknown, .userDefined:
-            return Array(text.utf8)
+            out.append(contentsOf: text)
         case .normal:
             switch v.model {
             case .spm:
-                return unescapeSpaces(Array(text.utf8))
+                if text.contains(0xE2) {
+                    appendUnescapingSpaces(text, to: &out)
+                } else {
+                    out.append(contentsOf: text)
+                }
             case .bpe:
-                return ByteLevel.decode(text)
+                // Printable ASCII stands for itself in GPT-2's byte mapping.
+                if text.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) {
+                    out.append(contentsOf: text)
+                } else {
+                    out.append(contentsOf: ByteLevel.decode(v.tokens[i]))
+                }
             }
         case .byte:
-            let u = Array(text.utf8)
-            if u.count == 6, let b = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) { return [b] }
-            return []
+            let u = Array(text)   // <0xXX>
+            if u.count == 6, let b = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) { out.append(b) }
         case .undefined, .unused:
-            return []
+            break
         }
     }
 
-    /// U+2581 (the SentencePiece space) -> ' '.
-    static func unescapeSpaces(_ b: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            if i + 2 < b.count && b[i] == 0xE2 && b[i + 1] == 0x96 && b[i + 2] == 0x81 {
+    /// Appends `b` with U+2581 (the SentencePiece space) turned into ' '.
+    static func appendUnescapingSpaces(_ b: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        var pending = 0   // bytes of a possible E2 96 81 seen so far
+        for c in b {
+            switch (pending, c) {
+            case (0, 0xE2), (1, 0x96):
+                pending += 1
+            case (2, 0x81):
                 out.append(0x20)
-                i += 3
-            } else {
-                out.append(b[i])
-                i += 1
+                pending = 0
+            default:
+                if pending > 0 {
+                    out.append(0xE2)
+                    if pending == 2 { out.append(0x96) }
+                    pending = 0
+                }
+                if c == 0xE2 { pending = 1 } else { out.append(c) }
             }
         }
-        return out
+        if pending > 0 {
+            out.append(0xE2)
+            if pending == 2 { out.append(0x96) }
+        }
     }
 
     /// llama.cpp's `clean_spaces` passes: " ?" " !" " ." " ," lose the space, " ' " loses both

@@ -30,7 +30,7 @@ public struct Vocabulary: Sendable {
     public var preTokenizerName: String
     /// The pre-tokenizer rules it selects (byte-level BPE only).
     public var preTokenizer: PreTokenizer
-    public var tokens: [String]
+    public var tokens: PackedStrings
     /// SentencePiece scores (0 when absent).
     public var scores: [Float]
     public var types: [TokenType]
@@ -67,6 +67,15 @@ public struct Vocabulary: Sendable {
                 bos: Int32? = nil, eos: Int32? = nil, eot: Int32? = nil, eom: Int32? = nil,
                 unk: Int32? = nil, pad: Int32? = nil, sep: Int32? = nil,
                 addBOS: Bool? = nil, addEOS: Bool = false, addSpacePrefix: Bool? = nil) throws(TokenizerError) {
+        try self.init(model: model, preTokenizerName: preTokenizerName, packedTokens: PackedStrings(tokens),
+                      scores: scores, types: types, merges: merges, bos: bos, eos: eos, eot: eot, eom: eom,
+                      unk: unk, pad: pad, sep: sep, addBOS: addBOS, addEOS: addEOS, addSpacePrefix: addSpacePrefix)
+    }
+
+    init(model: Model, preTokenizerName: String, packedTokens tokens: PackedStrings,
+         scores: [Float]?, types: [TokenType]?, merges: [BPEMerge],
+         bos: Int32?, eos: Int32?, eot: Int32?, eom: Int32?, unk: Int32?, pad: Int32?, sep: Int32?,
+         addBOS: Bool?, addEOS: Bool, addSpacePrefix: Bool?) throws(TokenizerError) {
         self.model = model
         self.preTokenizerName = preTokenizerName
         self.tokens = tokens
@@ -110,9 +119,12 @@ public struct Vocabulary: Sendable {
             let modelName = try f.string("tokenizer.ggml.model")
             guard let model = Model(rawValue: modelName) else { throw TokenizerError.unsupportedModel(modelName) }
             let pre = f.metadata["tokenizer.ggml.pre"] == nil ? "default" : try f.string("tokenizer.ggml.pre")
-            var tokens = try f.stringArray("tokenizer.ggml.tokens")
+            var tokens = try f.packedStrings("tokenizer.ggml.tokens")
             guard !tokens.isEmpty else { throw TokenizerError.invalidValue(key: "tokenizer.ggml.tokens", reason: "empty") }
-            for i in tokens.indices where tokens[i].isEmpty { tokens[i] = "[EMPTY_\(i)]" }
+            // llama.cpp names empty tokens so that none is the empty string.
+            if tokens.indices.contains(where: { tokens.utf8Count($0) == 0 }) {
+                tokens = PackedStrings(tokens.indices.map { tokens.utf8Count($0) == 0 ? "[EMPTY_\($0)]" : tokens[$0] })
+            }
             let scores = f.metadata["tokenizer.ggml.scores"] == nil ? nil : try f.floatArray("tokenizer.ggml.scores")
             var types: [TokenType]? = nil
             if f.metadata["tokenizer.ggml.token_type"] != nil {
@@ -152,7 +164,7 @@ public struct Vocabulary: Sendable {
             let pad = try special("tokenizer.ggml.padding_token_id", nil)
             let sep = try special("tokenizer.ggml.seperator_token_id", nil)
             func flag(_ key: String) throws -> Bool? { f.metadata[key] == nil ? nil : try f.bool(key) }
-            try self.init(model: model, preTokenizerName: pre, tokens: tokens, scores: scores, types: types,
+            try self.init(model: model, preTokenizerName: pre, packedTokens: tokens, scores: scores, types: types,
                           merges: merges, bos: bos, eos: eos, eot: eot, eom: eom, unk: unk, pad: pad, sep: sep,
                           addBOS: try flag("tokenizer.ggml.add_bos_token"),
                           addEOS: try flag("tokenizer.ggml.add_eos_token") ?? false,
@@ -174,9 +186,17 @@ public struct Vocabulary: Sendable {
                                      "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>",
                                      "_<EOT>", "[EOT]", "[EOS]", "<|end_of_text|>", "<end_of_utterance>",
                                      "<eos>", "<turn|>", "<|tool_response>", "<｜end▁of▁sentence｜>", "[e~["]
+        // Look at a token's first byte and length before hashing it: a Set<String> lookup
+        // normalizes Unicode, and Gemma has 262k tokens.
+        var firstByte = [Bool](repeating: false, count: 256)
+        for n in eogNames { firstByte[Int(n.utf8.first!)] = true }
+        let longest = eogNames.map(\.utf8.count).max()!
         var byText: [String: Int32] = [:]
-        for (i, t) in tokens.enumerated() where eogNames.contains(t) || t == "<|eom_id|>" {
-            if byText[t] == nil { byText[t] = Int32(i) }
+        for i in tokens.indices {
+            let r = tokens.range(i)
+            guard r.count > 0, r.count <= longest, firstByte[Int(tokens.bytes[r.lowerBound])] else { continue }
+            let t = tokens[i]
+            if eogNames.contains(t) || t == "<|eom_id|>", byText[t] == nil { byText[t] = Int32(i) }
         }
         func markControl(_ id: Int32) {
             if types[Int(id)] != .control { types[Int(id)] = .control }
