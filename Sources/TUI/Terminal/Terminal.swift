@@ -31,7 +31,13 @@ public final class Terminal {
         setlocale(LC_ALL, "")
         if environment["ESCDELAY"] == nil { set_escdelay(25) }
         Self.installSignalHandlers()
-        guard let w = initscr() else { throw TerminalError.cannotStart }
+        // newterm, not initscr: on a TERM without a usable terminfo entry initscr prints its own
+        // message and exits; newterm returns nil and leaves the terminal as it was.
+        guard let s = quantty_newterm() else {
+            throw TerminalError.unknownType(environment["TERM"] ?? "")
+        }
+        set_term(s)
+        guard let w = quantty_stdscr() else { endwin(); throw TerminalError.cannotStart }
         screen = w
         raw()
         noecho()
@@ -292,10 +298,16 @@ public final class Terminal {
 
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal, cannotStart
+    /// curses found no usable terminfo entry for TERM (unknown, or its entry unreadable).
+    case unknownType(String)
     public var description: String {
         switch self {
         case .notATerminal: "standard input and output must be a terminal"
         case .cannotStart: "cannot start curses on this terminal (check TERM)"
+        case .unknownType(let term) where term.isEmpty:
+            "TERM is not set: set it to your terminal's type (e.g. TERM=xterm-256color)"
+        case .unknownType(let term):
+            "unknown terminal type '\(term)' (TERM): set TERM to a known type such as xterm-256color, or install its terminfo entry (apt-get install ncurses-term)"
         }
     }
 }
