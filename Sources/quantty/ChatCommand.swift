@@ -70,6 +70,10 @@ struct ChatCommand: AsyncParsableCommand {
                 if let v = entry.sampling.repeatPenalty { settings.repeatPenalty = v }
                 if let v = entry.sampling.seed { settings.seed = UInt64(v) }
             }
+            // The terminal starts after everything that can fail and before anything is
+            // written: a TERM curses cannot drive leaves no chat history behind.
+            let terminal: Terminal
+            do { terminal = try Terminal(theme: loadedTheme) } catch { throw UserError(error) }
             let store: ChatStore?
             var storeError: String?
             do { store = try ChatStore(directory: ChatStore.defaultDirectory()) } catch {
@@ -81,8 +85,6 @@ struct ChatCommand: AsyncParsableCommand {
             if let saved = try? store?.loadSettings() { settings = saved }
             backend.contextLength = settings.contextLength
             let history = (try? store?.inputHistory()) ?? []
-            let terminal: Terminal
-            do { terminal = try Terminal(theme: loadedTheme) } catch { throw UserError(error) }
             var state = AppState(width: terminal.size.width, height: terminal.size.height, settings: settings, history: history)
             if let themeError { state.setStatus("\(themeError)", .warning) }
             if let storeError { state.setStatus(storeError, .warning) }

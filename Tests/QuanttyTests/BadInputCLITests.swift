@@ -367,6 +367,42 @@ final class BadInputCLITests: XCTestCase {
         }
     }
 
+    /// A TERM whose terminfo entry exists but cannot be read (here: garbage under $TERMINFO)
+    /// gets past the up-front check and reaches curses: `newterm` fails, and quantty (not
+    /// curses, whose `initscr` would print its own message and exit) says so, exits 1, writes
+    /// nothing to the terminal (no escape sequence in script(1)'s typescript) and no chat history.
+    func testChatWithAnUnreadableTerminfoEntry() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        let terminfo = dir + "/terminfo"
+        try FileManager.default.createDirectory(atPath: terminfo + "/x", withIntermediateDirectories: true)
+        try Data("not a terminfo entry\n".utf8).write(to: URL(fileURLWithPath: terminfo + "/x/xterm-nonexistent"))
+        let out = dir + "/term-out.txt", status = dir + "/term-status.txt", typescript = dir + "/typescript.txt"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "export TERM=xterm-nonexistent TERMINFO='\(terminfo)'; '\(CLI.binary)' chat 2>'\(out)'; echo $? >'\(status)'",
+                       typescript]
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning, Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate(); XCTFail("quantty chat hung"); return }
+        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let message = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        XCTAssertEqual(code, "1", message)   // 128 + N would be a signal
+        XCTAssertTrue(message.hasPrefix("quantty: "), message)
+        XCTAssertTrue(message.contains("unknown terminal type 'xterm-nonexistent' (TERM)"), message)
+        XCTAssertTrue(message.contains("xterm-256color"), message)
+        XCTAssertFalse(message.contains("Error opening terminal"), "curses' own message: \(message)")
+        let screen = (try? String(contentsOfFile: typescript, encoding: .utf8)) ?? ""
+        XCTAssertFalse(screen.contains("\u{1B}"), "quantty wrote to the terminal: \(screen.debugDescription)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/xdg-data/quantty/history.sqlite"), "chat history written")
+    }
+
     // MARK: - Nothing half-written
 
     /// A quantization whose temporary file cannot be made as large as the output (the file

@@ -4,6 +4,11 @@ import Foundation
 /// brings backend events back as actions. Not thread-safe by design: one loop (the
 /// terminal's, or a test's) calls `handle`, `pump` and `render`; backend streams run in
 /// tasks that only post to the `Inbox`.
+///
+/// Events are kept to the stream they belong to. Each reply (generate, compare) is numbered,
+/// and what a replaced reply had already posted is dropped, so it cannot land in the next
+/// one. Load, swap and settings streams end with `.finished` too, but that end is not a
+/// reply's: it is not passed on, or a swap finishing under a regenerated reply would end it.
 public final class AppController {
     public private(set) var state: AppState
     let backend: any ChatBackend
@@ -13,6 +18,8 @@ public final class AppController {
     private var generation: Task<Void, Never>?
     private var loader: Task<Void, Never>?
     private var settingsTask: Task<Void, Never>?
+    /// The number of the reply whose events count; earlier replies' events are dropped.
+    private var currentReply = 0
 
     /// - Parameter store: where chats are kept; nil keeps nothing.
     public init(state: AppState, backend: any ChatBackend, store: ChatStore? = nil) {
@@ -33,9 +40,9 @@ public final class AppController {
     /// Applies every action posted since the last call; true when something changed.
     @discardableResult
     public func pump() -> Bool {
-        let actions = inbox.drain()
-        for a in actions { dispatch(a) }
-        return !actions.isEmpty
+        let items = inbox.drainWithReplies()
+        for (a, reply) in items where reply == nil || reply == currentReply { dispatch(a) }
+        return !items.isEmpty
     }
 
     /// The screen now.
@@ -62,22 +69,26 @@ public final class AppController {
         case .generate(let request):
             recorder?.beginReply(request: request, state: &state)
             generation?.cancel()
+            currentReply += 1
+            let reply = currentReply
             let stream = backend.generate(request)
             generation = Task {
-                for await ev in stream { inbox.post(.backend(ev)) }
+                for await ev in stream { inbox.post(.backend(ev), reply: reply) }
             }
         case .compare(let request, let levels):
             recorder?.beginReply(request: request, state: &state)
             generation?.cancel()
+            currentReply += 1
+            let reply = currentReply
             let stream = backend.compare(request, levels: levels)
             generation = Task {
-                for await ev in stream { inbox.post(.backend(ev)) }
+                for await ev in stream { inbox.post(.backend(ev), reply: reply) }
             }
         case .swapLevel(let row, let conversation):
             loader?.cancel()
             let stream = backend.swapLevel(row, conversation: conversation)
             loader = Task {
-                for await ev in stream { inbox.post(.backend(ev)) }
+                for await ev in stream { inbox.postUnlessEnd(ev) }
             }
         case .stop:
             Task { await backend.stop() }
@@ -85,7 +96,7 @@ public final class AppController {
             loader?.cancel()
             let stream = backend.load(row)
             loader = Task {
-                for await ev in stream { inbox.post(.backend(ev)) }
+                for await ev in stream { inbox.postUnlessEnd(ev) }
             }
         case .listModels:
             Task { inbox.post(.modelsListed(await backend.models())) }
@@ -102,7 +113,7 @@ public final class AppController {
             let stream = backend.applySettings(s, model: state.model?.row, conversation: state.request())
             settingsTask?.cancel()
             settingsTask = Task {
-                for await ev in stream { inbox.post(.backend(ev)) }
+                for await ev in stream { inbox.postUnlessEnd(ev) }
                 if !Task.isCancelled { inbox.post(.settingsApplied) }
             }
         case .newChat:
@@ -116,7 +127,8 @@ public final class AppController {
 /// A thread-safe mailbox of actions from background tasks to the UI loop.
 public final class Inbox: @unchecked Sendable {
     private let lock = NSLock()
-    private var items: [Action] = []
+    /// Actions in order, each with the number of the reply it belongs to, if any.
+    private var items: [(action: Action, reply: Int?)] = []
     /// Called (on the posting thread) after each post; the terminal uses it to wake up.
     public var onPost: (@Sendable () -> Void)? {
         get { lock.withLock { _onPost } }
@@ -124,12 +136,24 @@ public final class Inbox: @unchecked Sendable {
     }
     private var _onPost: (@Sendable () -> Void)?
 
-    public func post(_ a: Action) {
-        let wake = lock.withLock { items.append(a); return _onPost }
+    public func post(_ a: Action) { post(a, reply: nil) }
+
+    /// Posts an event of reply number `reply` (see `AppController`).
+    func post(_ a: Action, reply: Int?) {
+        let wake = lock.withLock { items.append((a, reply)); return _onPost }
         wake?()
     }
 
-    public func drain() -> [Action] {
+    /// Posts an event of a load, swap or settings stream, but not its closing `.finished`,
+    /// which the state would take for the end of a reply streaming meanwhile.
+    func postUnlessEnd(_ ev: BackendEvent) {
+        if case .finished = ev { return }
+        post(.backend(ev))
+    }
+
+    public func drain() -> [Action] { drainWithReplies().map(\.action) }
+
+    func drainWithReplies() -> [(action: Action, reply: Int?)] {
         lock.withLock { defer { items = [] }; return items }
     }
 }

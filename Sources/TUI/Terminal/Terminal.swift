@@ -31,7 +31,13 @@ public final class Terminal {
         setlocale(LC_ALL, "")
         if environment["ESCDELAY"] == nil { set_escdelay(25) }
         Self.installSignalHandlers()
-        guard let w = initscr() else { throw TerminalError.cannotStart }
+        // newterm, not initscr: on a TERM without a usable terminfo entry initscr prints its own
+        // message and exits; newterm returns nil and leaves the terminal as it was.
+        guard let s = quantty_newterm() else {
+            throw TerminalError.unknownType(environment["TERM"] ?? "")
+        }
+        set_term(s)
+        guard let w = quantty_stdscr() else { endwin(); throw TerminalError.cannotStart }
         screen = w
         raw()
         noecho()
@@ -122,25 +128,36 @@ public final class Terminal {
     // MARK: - Keys
 
     /// The next key, waiting at most `timeoutMs` milliseconds (nil if none came).
+    ///
+    /// An ESC that may start a sequence is held until more comes or 30 ms pass. With
+    /// `timeoutMs` 0 (taking what is already typed, before drawing) that wait is left to the
+    /// next call, after the frame: a key followed by Esc is drawn at once, not 30 ms later.
     public func readKey(timeoutMs: Int32) -> KeyEvent? {
         if !queued.isEmpty { return queued.removeFirst() }
-        wtimeout(screen, decoder.isPending ? 30 : timeoutMs)
-        var ch: wint_t = 0
-        let r = wget_wch(screen, &ch)
-        var events: [KeyEvent]
-        if r == ERR {
-            events = decoder.timeout()
-        } else if r == KEY_CODE_YES {
-            guard let k = key(forCode: Int32(ch)) else { return nil }
-            events = decoder.feed(.key(k))
-        } else if let s = Unicode.Scalar(UInt32(ch)) {
-            events = decoder.feed(.scalar(s))
-        } else {
-            events = []
+        while true {
+            let pending = decoder.isPending
+            wtimeout(screen, pending && timeoutMs > 0 ? 30 : timeoutMs)
+            var ch: wint_t = 0
+            let r = wget_wch(screen, &ch)
+            var events: [KeyEvent]
+            if r == ERR {
+                if pending && timeoutMs == 0 { return nil }   // the sequence may still come
+                events = decoder.timeout()
+            } else if r == KEY_CODE_YES {
+                guard let k = key(forCode: Int32(ch)) else { return nil }
+                events = decoder.feed(.key(k))
+            } else if let s = Unicode.Scalar(UInt32(ch)) {
+                events = decoder.feed(.scalar(s))
+            } else {
+                events = []
+            }
+            if events.isEmpty {
+                if decoder.isPending { continue }
+                return nil
+            }
+            queued = Array(events.dropFirst())
+            return events[0]
         }
-        if events.isEmpty { return decoder.isPending ? readKey(timeoutMs: timeoutMs) : nil }
-        queued = Array(events.dropFirst())
-        return events[0]
     }
 
     private func key(forCode c: Int32) -> KeyEvent? {
@@ -260,22 +277,29 @@ public final class Terminal {
 
     /// Runs the controller until it quits: keys in, backend events pumped, the screen
     /// drawn after changes and at least 4 times a second. Restores the terminal at the end.
-    public func run(_ controller: AppController) {
+    /// With `QUANTTY_KEY_LATENCY_LOG=path`, the time from each key to the frame after it is
+    /// written to `path` (see `KeyLatencyLog`).
+    public func run(_ controller: AppController, environment: [String: String] = ProcessInfo.processInfo.environment) {
         defer { stop() }
+        let latency = KeyLatencyLog(environment: environment)
         let (w, h) = size
         controller.dispatch(.resize(width: w, height: h))
         draw(controller.render())
         var lastDraw = Date()
         while !controller.state.shouldQuit {
             var dirty = false
-            if let k = readKey(timeoutMs: 50) {
+            latency?.waiting()
+            let key = readKey(timeoutMs: 50)
+            latency?.woke(with: key)
+            if let k = key {
                 dirty = true
                 // Raw mode delivers Ctrl-Z as a key; suspending is the terminal's business.
-                if k == .ctrl("z") { suspend(); continue }
+                if k == .ctrl("z") { suspend(); latency?.forget(); continue }
                 controller.handle(k)
                 // Take everything already typed or pasted before drawing.
                 while let more = readKey(timeoutMs: 0) {
-                    if more == .ctrl("z") { suspend(); break }
+                    latency?.read(more)
+                    if more == .ctrl("z") { suspend(); latency?.forget(); break }
                     controller.handle(more)
                 }
             }
@@ -283,6 +307,7 @@ public final class Terminal {
             if Terminal.resumed != 0 { dirty = true }
             if dirty || Date().timeIntervalSince(lastDraw) > 0.25 {
                 draw(controller.render())
+                latency?.flushed()
                 lastDraw = Date()
             }
         }
@@ -292,10 +317,16 @@ public final class Terminal {
 
 public enum TerminalError: Error, CustomStringConvertible {
     case notATerminal, cannotStart
+    /// curses found no usable terminfo entry for TERM (unknown, or its entry unreadable).
+    case unknownType(String)
     public var description: String {
         switch self {
         case .notATerminal: "standard input and output must be a terminal"
         case .cannotStart: "cannot start curses on this terminal (check TERM)"
+        case .unknownType(let term) where term.isEmpty:
+            "TERM is not set: set it to your terminal's type (e.g. TERM=xterm-256color)"
+        case .unknownType(let term):
+            "unknown terminal type '\(term)' (TERM): set TERM to a known type such as xterm-256color, or install its terminfo entry (apt-get install ncurses-term)"
         }
     }
 }

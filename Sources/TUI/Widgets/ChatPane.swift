@@ -62,9 +62,17 @@ public struct ChatPane: Equatable, Sendable {
 
     // MARK: - Content
 
-    /// Adds a message. When scrolled back, the view stays on the same text.
+    /// Adds a message at the end; under a streaming reply, just before it, so the reply stays
+    /// last (a notice from a level swap finishing while a regenerated reply streams). When
+    /// scrolled back, the view stays on the same text.
     public mutating func append(_ m: ChatMessage, width: Int) {
-        keepingView(width: width) { $0.messages.append(m) }
+        keepingView(width: width) { pane in
+            if !m.isStreaming, let last = pane.messages.indices.last, pane.messages[last].isStreaming {
+                pane.messages.insert(m, at: last)
+            } else {
+                pane.messages.append(m)
+            }
+        }
     }
 
     /// Appends streamed text to the last message if it is a streaming reply, else starts
