@@ -39,6 +39,22 @@ final class TokenizerUnitTests: XCTestCase {
         XCTAssertEqual(String(decoding: t, as: UTF8.self), "Hi, there! it's a'b'c")
     }
 
+    /// U+2581 is E2 96 81; partial sequences around it must pass through untouched.
+    func testUnescapingSpacesKeepsPartialSequences() {
+        func run(_ b: [UInt8]) -> [UInt8] {
+            var out: [UInt8] = []
+            Tokenizer.appendUnescapingSpaces(b[...], to: &out)
+            return out
+        }
+        XCTAssertEqual(run(Array("▁the▁▁x".utf8)), Array(" the  x".utf8))
+        XCTAssertEqual(run([0xE2, 0xE2, 0x96, 0x81]), [0xE2, 0x20])
+        XCTAssertEqual(run([0xE2, 0x96, 0xE2, 0x96, 0x81]), [0xE2, 0x96, 0x20])
+        XCTAssertEqual(run([0xE2, 0x96]), [0xE2, 0x96])
+        XCTAssertEqual(run([0xE2]), [0xE2])
+        XCTAssertEqual(run([0x96, 0x81, 0xE2, 0x81]), [0x96, 0x81, 0xE2, 0x81])
+        XCTAssertEqual(run(Array("€ ✓".utf8)), Array("€ ✓".utf8))   // other E2 characters
+    }
+
     // MARK: - Metadata errors
 
     /// A minimal GGUF v3 image with only metadata.
