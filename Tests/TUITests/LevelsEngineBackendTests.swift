@@ -68,4 +68,32 @@ final class LevelsEngineBackendTests: XCTestCase {
         guard case .finished(let done)? = cmp.last else { return XCTFail("\(cmp)") }
         XCTAssertEqual(done.level, "F32")
     }
+
+    /// Regenerate: the replaced reply is dropped and the next one starts at once. Dropping a
+    /// reply must stop that reply only, and the next one must run to its end. (Dropping used to
+    /// also send a general stop, which could in principle land after the next reply started;
+    /// this loop did not catch that race in practice, but guards the behaviour.)
+    func testDroppingAReplyDoesNotStopTheNextOne() async throws {
+        let (b, rows) = try backend()
+        _ = await events(b.load(rows[1]))
+        var settings = ChatSettings()
+        settings.temperature = 0
+        let request = ChatRequest(turns: [ChatTurn(.user, "hello there")], settings: settings)
+        let full = await events(b.generate(request))
+        guard case .finished(let whole)? = full.last, whole.tokens > 8 else { return XCTFail("\(full)") }
+        for round in 0 ..< 20 {
+            // As Ctrl-R does: the shown reply's consumer is cancelled mid-stream and the new
+            // reply requested at once, without waiting for the old one to wind down.
+            let streaming = AsyncStream<Void>.makeStream()
+            let first = Task {
+                for await e in b.generate(request) { if case .token = e { streaming.continuation.yield() } }
+            }
+            for await _ in streaming.stream { break }
+            first.cancel()
+            let next = await events(b.generate(request))
+            guard case .finished(let s)? = next.last else { return XCTFail("round \(round): \(next)") }
+            XCTAssertFalse(s.stopped, "round \(round): the new reply was stopped after \(s.tokens) tokens")
+            XCTAssertEqual(s.tokens, whole.tokens, "round \(round)")
+        }
+    }
 }

@@ -261,10 +261,9 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                 }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in
-                task.cancel()
-                Task { await engine.stop() }
-            }
+            // Cancelling the task drops the engine's stream, which stops this job alone; a
+            // general `engine.stop()` here could land after the next reply started and stop it.
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
@@ -322,10 +321,9 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                 }
                 continuation.finish()
             }
-            continuation.onTermination = { _ in
-                task.cancel()
-                Task { await engine.stop() }
-            }
+            // Cancelling the task drops the engine's stream, which stops this job alone; a
+            // general `engine.stop()` here could land after the next reply started and stop it.
+            continuation.onTermination = { _ in task.cancel() }
         }
     }
 
