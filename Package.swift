@@ -65,8 +65,9 @@ if fuzzing {
         ("FuzzCatalog", ["Catalog"]),
         ("FuzzTheme", ["TUI"]),
     ]
+    package.targets.append(.target(name: "FuzzSupport", path: "Sources/FuzzSupport"))
     for (name, deps) in fuzzTargets {
-        package.targets.append(.executableTarget(name: name, dependencies: deps, path: "Sources/\(name)"))
+        package.targets.append(.executableTarget(name: name, dependencies: deps + ["FuzzSupport"], path: "Sources/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))
     }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the small seed corpora under fuzz/ (run from the repository root; the output is
-committed, so this only needs running again to change the seeds). Chat-template seeds take the
+committed, so this only needs running again to change the seeds; GGUF seeds are named .seed
+because git ignores *.gguf). Chat-template seeds take the
 real templates from the cached models when present."""
 import os, struct, sys
 
@@ -49,9 +50,9 @@ def gguf(kvs, tensors=(), version=3, align=32):
         out += b"\0"
     return out + data
 
-put("FuzzGGUF", "empty.gguf", gguf([]))
-put("FuzzGGUF", "v2.gguf", gguf([("general.architecture", STR, "llama")], version=2))
-put("FuzzGGUF", "types.gguf", gguf([
+put("FuzzGGUF", "empty.seed", gguf([]))
+put("FuzzGGUF", "v2.seed", gguf([("general.architecture", STR, "llama")], version=2))
+put("FuzzGGUF", "types.seed", gguf([
     ("general.architecture", STR, "llama"), ("general.name", STR, "seed"),
     ("general.alignment", U32, 32), ("general.file_type", U32, 7),
     ("llama.context_length", U32, 128), ("llama.embedding_length", U64, 8),
@@ -62,7 +63,7 @@ put("FuzzGGUF", "types.gguf", gguf([
     ("x.arr", ARR, (I32, [1, 2, 3])), ("x.nested", ARR, (ARR, [(F32, [1.0]), (STR, ["a"])])),
 ]))
 f32 = lambda n: struct.pack("<%df" % n, *[i * 0.25 for i in range(n)])
-put("FuzzGGUF", "tensors.gguf", gguf([("general.architecture", STR, "llama")], [
+put("FuzzGGUF", "tensors.seed", gguf([("general.architecture", STR, "llama")], [
     ("token_embd.weight", [4, 2], 0, f32(8)),
     ("output_norm.weight", [8], 1, b"\0\x3c" * 8),                        # F16
     ("blk.0.attn_q.weight", [32, 1], 8, struct.pack("<e", 0.5) + bytes(range(32))),  # Q8_0
@@ -71,7 +72,7 @@ put("FuzzGGUF", "tensors.gguf", gguf([("general.architecture", STR, "llama")], [
 bpe_tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b", "c", "Ġ", "Ġa", "ab", "Ċ", "é", "Ã©"]
 chatml = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] "
           "+ '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
-put("FuzzGGUF", "bpe-vocab.gguf", gguf([
+put("FuzzGGUF", "bpe-vocab.seed", gguf([
     ("general.architecture", STR, "llama"),
     ("tokenizer.ggml.model", STR, "gpt2"), ("tokenizer.ggml.pre", STR, "smollm"),
     ("tokenizer.ggml.tokens", ARR, (STR, bpe_tokens)),
@@ -81,7 +82,7 @@ put("FuzzGGUF", "bpe-vocab.gguf", gguf([
     ("tokenizer.ggml.add_bos_token", BOOL, 0), ("tokenizer.chat_template", STR, chatml),
 ]))
 spm_tokens = ["<unk>", "<s>", "</s>", "<0x0A>", "<0x41>", "▁", "▁a", "a", "b", "<start_of_turn>", "<end_of_turn>"]
-put("FuzzGGUF", "spm-vocab.gguf", gguf([
+put("FuzzGGUF", "spm-vocab.seed", gguf([
     ("general.architecture", STR, "gemma3"),
     ("tokenizer.ggml.model", STR, "llama"),
     ("tokenizer.ggml.tokens", ARR, (STR, spm_tokens)),

@@ -38,67 +38,15 @@ COMMANDS=${PRESSURE_COMMANDS:-200}
 LIMIT_MS=${PRESSURE_LIMIT_MS:-100}
 SOCK=quantty-pressure-$$
 SESSION=pressure
-export LANG=C.UTF-8 LC_ALL=C.UTF-8
-export TERM=${TERM:-xterm-256color}
-[ "$TERM" = dumb ] && export TERM=xterm-256color
-
-unset TMUX TMUX_PANE
-command -v tmux >/dev/null 2>&1 || { echo "SKIP: tmux is not installed (make test installs it)"; exit 77; }
-[ -x "$BIN" ] || { echo "FAIL: no quantty binary at $BIN (swift build -c release --product quantty)"; exit 1; }
-MODELS=${XDG_CACHE_HOME:-$HOME/.cache}/quantty/models
+KEEP=${PRESSURE_OUT:-}
+. "$ROOT/scripts/tmux-harness.sh"
 for f in Q4_1 Q4_K_M Q5_K_M Q8_0; do
     [ -f "$MODELS/SmolLM2-135M-Instruct.$f.gguf" ] || { echo "FAIL: SmolLM2 $f is not in $MODELS (make fetch: all 4 levels are used)"; exit 1; }
 done
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/quantty-pressure.XXXXXX")
-OUT=${PRESSURE_OUT:-$TMP/out}
-mkdir -p "$OUT" "$TMP/data" "$TMP/config"
-ERRLOG=$OUT/tmux-errors.txt
 KEYLOG=$OUT/key-latency.tsv
 SAMPLES=$OUT/outside-latency.tsv
-: >"$ERRLOG"
 printf '# probe\tms\twith_send_ms\tstreaming\tlevel\n' >"$SAMPLES"
 
-tm() { tmux -L "$SOCK" -f /dev/null "$@" </dev/null 2>>"$ERRLOG"; }
-cleanup() {
-    tmux -L "$SOCK" -f /dev/null kill-server </dev/null >/dev/null 2>&1
-    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"
-    if [ -n "${PRESSURE_OUT:-}" ] || [ "$PASSED" = 1 ]; then rm -rf "$TMP"; else rm -rf "$TMP/data" "$TMP/config" "$TMP/run.sh"; fi
-}
-PASSED=0
-trap cleanup EXIT
-trap 'echo "interrupted"; exit 1' INT TERM HUP
-
-STEP=0
-LAST=""
-log() { printf '[%3ds] %s\n' "$SECONDS" "$*"; }
-screen() { tm capture-pane -p -t "$SESSION"; }
-save() { STEP=$((STEP + 1)); printf '%s\n' "$LAST" >"$OUT/$(printf %02d "$STEP")-$1.txt"; }
-fail() {
-    log "FAIL: $*"
-    echo "----- screen -----"
-    screen
-    echo "------------------"
-    echo "tmux errors: $(cat "$ERRLOG")"
-    exit 1
-}
-remaining() { echo $((MAX - SECONDS)); }
-wait_for() {
-    local name=$1 limit=$2; shift 2
-    local left; left=$(remaining)
-    [ "$limit" -gt "$left" ] && limit=$left
-    local until=$((SECONDS + limit))
-    while :; do
-        LAST=$(screen)
-        if printf '%s\n' "$LAST" | "$@" >/dev/null 2>&1; then save "$name"; log "ok: $name"; return 0; fi
-        [ "$SECONDS" -ge "$until" ] && { save "$name-timeout"; fail "timed out (${limit}s) waiting for $name"; }
-        sleep 0.1
-    done
-}
-has() { grep -qF -- "$1"; }
-lacks() { ! grep -qF -- "$1"; }
-keys() { tm send-keys -t "$SESSION" "$@" || fail "send-keys $*"; }
-type_text() { tm send-keys -t "$SESSION" -l -- "$1" || fail "send-keys -l $1"; }
 alternate() { tm display-message -p -t "$SESSION" '#{alternate_on}'; }
 tty_sane() { grep -q '^TTY=sane'; }
 # A reply is streaming: the stats panel says so.

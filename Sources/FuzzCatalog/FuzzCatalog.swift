@@ -1,9 +1,9 @@
 // libFuzzer target: models.toml text -> Catalog (as `Catalog.load` reads it), then every
 // reference the app resolves: the default model, each model, each model:level.
 // Built by `make fuzz` only.
+import FuzzSupport
 import Catalog
 
-@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 let paths = Paths(environment: ["HOME": "/nonexistent-quantty-fuzz"])
 
@@ -29,16 +29,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
-// control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+// SwiftPM links this executable's `main` as `FuzzCatalog_main`: libFuzzer's driver takes over.
 @_cdecl("FuzzCatalog_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }

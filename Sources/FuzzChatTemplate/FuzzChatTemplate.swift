@@ -2,9 +2,9 @@
 // detection and the default system prompt), an architecture or override name, then messages
 // whose first byte picks the role. Every family renders the conversation.
 // Built by `make fuzz` only.
+import FuzzSupport
 import LLM
 
-@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -43,16 +43,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
-// control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+// SwiftPM links this executable's `main` as `FuzzChatTemplate_main`: libFuzzer's driver takes over.
 @_cdecl("FuzzChatTemplate_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }

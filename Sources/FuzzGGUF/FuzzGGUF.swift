@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes -> GGUFFile, then every accessor the app uses on a file
 // (inspect's summary, typed metadata, tensor views, the tokenizer's vocabulary, the chat
 // template) and a metadata round trip through GGUFWriter. Built by `make fuzz` only.
+import FuzzSupport
 import GGUF
 import LLM
 
@@ -17,7 +18,6 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 func exercise(_ file: GGUFFile) {
     blackHole(file.version); blackHole(file.alignment); blackHole(file.dataOffset)
@@ -74,16 +74,8 @@ func exercise(_ file: GGUFFile) {
     }
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
-// control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+// SwiftPM links this executable's `main` as `FuzzGGUF_main`: libFuzzer's driver takes over.
 @_cdecl("FuzzGGUF_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }

@@ -1,8 +1,8 @@
 // libFuzzer target: theme files -> Theme (as `Theme.load` reads them), every role in every
 // colour mode, and colour text -> TerminalColor -> text. Built by `make fuzz` only.
+import FuzzSupport
 import TUI
 
-@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -27,16 +27,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
-// control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+// SwiftPM links this executable's `main` as `FuzzTheme_main`: libFuzzer's driver takes over.
 @_cdecl("FuzzTheme_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }

@@ -3,6 +3,7 @@
 // synthetic vocabularies when those files are absent. The first input byte chooses the
 // tokenizer and the mode; the rest is text to encode, or token ids to decode.
 // Built by `make fuzz` only.
+import FuzzSupport
 import Foundation
 import GGUF
 import LLM
@@ -74,7 +75,6 @@ func syntheticTokenizers() -> [Tokenizer] {
     }
 }
 
-@inline(never) func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -133,16 +133,8 @@ func decode(_ tok: Tokenizer, _ ids: [Int32], _ flags: UInt8) {
     blackHole((bytes, streamed))
 }
 
-// SwiftPM links executables with `main` aliased to `<Target>_main`; that function hands
-// control to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
+// SwiftPM links this executable's `main` as `FuzzTokenizer_main`: libFuzzer's driver takes over.
 @_cdecl("FuzzTokenizer_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var argc = argc
-    var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&argc, &argv, fuzz)
+    runFuzzer(argc, argv, fuzz)
 }
