@@ -90,7 +90,7 @@ struct ChatCommand: AsyncParsableCommand {
             if let storeError { state.setStatus(storeError, .warning) }
             let controller = AppController(state: state, backend: backend, store: store)
             if let startRow { controller.load(startRow) }
-            terminal.run(controller)
+            await terminal.runOnOwnThread(controller)
         }
     }
 }

@@ -247,8 +247,8 @@ public final class Terminal {
     /// `make chat` (or any wrapper) stopping quantty alone would leave make waiting in the
     /// foreground, and the shell would never get the terminal back.
     ///
-    /// The stop happens in this thread, before this returns. The loop runs on a Swift
-    /// concurrency thread, and a process-directed SIGTSTP is handled by whichever thread the
+    /// The stop happens in this thread, before this returns. The loop runs on a thread of its
+    /// own, and a process-directed SIGTSTP is handled by whichever thread the
     /// kernel picks (usually the idle main thread): the loop would go on drawing (raw mode
     /// back on) while the handler elsewhere restored the terminal from the background, which
     /// stops the process with SIGTTOU and leaves it stopped again after `fg`.
@@ -274,6 +274,22 @@ public final class Terminal {
     }
 
     // MARK: - Running the app
+
+    /// `run` on a thread of its own, awaited. The loop holds its thread for the whole session:
+    /// on one of Swift's cooperative threads it would take that thread from the backend's
+    /// tasks all along (and every thread on a one-core machine, where the pool has just one).
+    public func runOnOwnThread(_ controller: AppController) async {
+        let job = UncheckedJob { self.run(controller) }
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                job.body()
+                done.resume()
+            }
+            thread.name = "quantty-ui"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
 
     /// Runs the controller until it quits: keys in, backend events pumped, the screen
     /// drawn after changes and at least 4 times a second. Restores the terminal at the end.
@@ -329,4 +345,10 @@ public enum TerminalError: Error, CustomStringConvertible {
             "unknown terminal type '\(term)' (TERM): set TERM to a known type such as xterm-256color, or install its terminfo entry (apt-get install ncurses-term)"
         }
     }
+}
+
+/// The chat loop's closure, handed to its thread once: nothing else touches the terminal or
+/// the controller while it runs.
+private struct UncheckedJob: @unchecked Sendable {
+    let body: () -> Void
 }
