@@ -6,12 +6,22 @@
 /// given, mixed types included, so the writer can still refuse a mixed array by name.
 /// Elements read back as `GGUFValue`s either way; equality compares elements.
 public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
-    enum Storage: Sendable {
-        case values([GGUFValue])
-        /// Already checked to be valid UTF-8.
-        case strings(PackedStrings)
-        /// Little-endian elements of a fixed-size type, back to back; bools already checked 0 or 1.
-        case scalars(GGUFValueType, [UInt8])
+    /// Where the elements are. Plain fields, not an enum with payloads: Swift would keep an
+    /// enum's case in the spare bits of the buffer pointers, and LeakSanitizer, not seeing a
+    /// pointer there, reports every packed array held by a live file as leaked.
+    struct Storage: Sendable {
+        enum Kind: Sendable { case values, strings, scalars }
+        var kind: Kind
+        var values: [GGUFValue] = []
+        /// `.strings`: already checked to be valid UTF-8.
+        var strings = PackedStrings(bytes: [], ends: [])
+        /// `.scalars`: little-endian elements of `scalarType` back to back; bools already 0 or 1.
+        var scalarType = GGUFValueType.uint8
+        var raw: [UInt8] = []
+
+        static func values(_ v: [GGUFValue]) -> Storage { Storage(kind: .values, values: v) }
+        static func strings(_ p: PackedStrings) -> Storage { Storage(kind: .strings, strings: p) }
+        static func scalars(_ t: GGUFValueType, _ raw: [UInt8]) -> Storage { Storage(kind: .scalars, scalarType: t, raw: raw) }
     }
 
     let storage: Storage
@@ -22,35 +32,37 @@ public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, Expressibl
 
     public var startIndex: Int { 0 }
     public var endIndex: Int {
-        switch storage {
-        case .values(let v): return v.count
-        case .strings(let p): return p.count
-        case .scalars(let t, let bytes): return bytes.count / (t.fixedSize ?? 1)
+        switch storage.kind {
+        case .values: return storage.values.count
+        case .strings: return storage.strings.count
+        case .scalars: return storage.raw.count / (storage.scalarType.fixedSize ?? 1)
         }
     }
 
     public subscript(i: Int) -> GGUFValue {
-        switch storage {
-        case .values(let v):
-            return v[i]
-        case .strings(let p):
-            return .string(p[i])
-        case .scalars(let t, let bytes):
-            return bytes.withUnsafeBytes { Self.scalar(t, $0, at: i * (t.fixedSize ?? 1)) }
+        switch storage.kind {
+        case .values:
+            return storage.values[i]
+        case .strings:
+            return .string(storage.strings[i])
+        case .scalars:
+            let t = storage.scalarType
+            return storage.raw.withUnsafeBytes { Self.scalar(t, $0, at: i * (t.fixedSize ?? 1)) }
         }
     }
 
     /// Every element as a string, or nil when one is not a string. An array read from a file
     /// hands out its own storage.
     public func strings() -> PackedStrings? {
-        if case .strings(let p) = storage { return p }
+        if storage.kind == .strings { return storage.strings }
         let s = compactMap(\.stringValue)
         return s.count == count ? PackedStrings(s) : nil
     }
 
     /// Every element as a Float (any numeric type), or nil when one is not a number.
     public func floats() -> [Float]? {
-        if case .scalars(.float32, let bytes) = storage {
+        if storage.kind == .scalars, storage.scalarType == .float32 {
+            let bytes = storage.raw
             return [Float](unsafeUninitializedCapacity: bytes.count / 4) { out, n in
                 bytes.withUnsafeBytes { raw in
                     for i in 0 ..< bytes.count / 4 {
@@ -67,7 +79,8 @@ public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, Expressibl
     /// Every element as an Int (integer types and bools), or nil when one is not an integer
     /// or does not fit.
     public func ints() -> [Int]? {
-        if case .scalars(.int32, let bytes) = storage {
+        if storage.kind == .scalars, storage.scalarType == .int32 {
+            let bytes = storage.raw
             return bytes.withUnsafeBytes { raw in
                 (0 ..< bytes.count / 4).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
             }

@@ -17,7 +17,7 @@ final class GGUFArrayTests: XCTestCase {
         w["b"] = .array(.bool, [.bool(false), .bool(true)])
         w["d"] = .array(.float64, [.float64(-1e300)])
         try withParsed(try w.serialized()) { f in
-            guard case .array(.string, let s)? = f.metadata["s"], case .strings = s.storage else {
+            guard case .array(.string, let s)? = f.metadata["s"], s.storage.kind == .strings else {
                 return XCTFail("string array not packed")
             }
             XCTAssertEqual(Array(try f.packedStrings("s")), strings)
