@@ -6,22 +6,32 @@
 /// given, mixed types included, so the writer can still refuse a mixed array by name.
 /// Elements read back as `GGUFValue`s either way; equality compares elements.
 public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, ExpressibleByArrayLiteral {
-    /// Where the elements are. Plain fields, not an enum with payloads: Swift would keep an
-    /// enum's case in the spare bits of the buffer pointers, and LeakSanitizer, not seeing a
-    /// pointer there, reports every packed array held by a live file as leaked.
-    struct Storage: Sendable {
+    /// Where the elements are: one object, so a `GGUFValue.array` holds a single reference
+    /// (as it did when it held `[GGUFValue]`). Stored inline, the wide payload would leave
+    /// `GGUFValue` room to keep its case in the spare bits of a buffer pointer, where
+    /// LeakSanitizer does not see a pointer and reports a live file's arrays as leaked.
+    final class Storage: Sendable {
         enum Kind: Sendable { case values, strings, scalars }
-        var kind: Kind
-        var values: [GGUFValue] = []
+        let kind: Kind
+        let values: [GGUFValue]
         /// `.strings`: already checked to be valid UTF-8.
-        var strings = PackedStrings(bytes: [], ends: [])
+        let strings: PackedStrings
         /// `.scalars`: little-endian elements of `scalarType` back to back; bools already 0 or 1.
-        var scalarType = GGUFValueType.uint8
-        var raw: [UInt8] = []
+        let scalarType: GGUFValueType
+        let raw: [UInt8]
 
-        static func values(_ v: [GGUFValue]) -> Storage { Storage(kind: .values, values: v) }
-        static func strings(_ p: PackedStrings) -> Storage { Storage(kind: .strings, strings: p) }
-        static func scalars(_ t: GGUFValueType, _ raw: [UInt8]) -> Storage { Storage(kind: .scalars, scalarType: t, raw: raw) }
+        private init(_ kind: Kind, values: [GGUFValue] = [], strings: PackedStrings = PackedStrings(bytes: [], ends: []),
+                     scalarType: GGUFValueType = .uint8, raw: [UInt8] = []) {
+            self.kind = kind
+            self.values = values
+            self.strings = strings
+            self.scalarType = scalarType
+            self.raw = raw
+        }
+
+        static func values(_ v: [GGUFValue]) -> Storage { Storage(.values, values: v) }
+        static func strings(_ p: PackedStrings) -> Storage { Storage(.strings, strings: p) }
+        static func scalars(_ t: GGUFValueType, _ raw: [UInt8]) -> Storage { Storage(.scalars, scalarType: t, raw: raw) }
     }
 
     let storage: Storage
