@@ -258,7 +258,7 @@ final class BadInputCLITests: XCTestCase {
             (["soak", "-m", tiny, "--turns", "-1"], ["--turns must be at least 1 (got -1)"]),
             (["soak", "-m", tiny, "--warmup", "-1"], ["--warmup must be between 0 and 499 (got -1)"]),
             (["soak", "-m", tiny, "-n", "0"], ["--n-predict must be at least 1 (got 0)"]),
-            (["soak", "-m", tiny, "--max-growth", "-1"], ["--max-growth must be at least 0.0 (got -1.0)"]),
+            (["soak", "-m", tiny, "--max-growth", "nan"], ["--max-growth must be a number of MiB (got nan)"]),
             (["chat", "-t", "0"], ["--threads must be between 1 and 256 (got 0)"]),
         ]
         for (args, mentions) in cases { try expectFailure(args, mentions: mentions) }
