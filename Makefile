@@ -57,7 +57,7 @@ FUZZ_BUILD := QUANTTY_FUZZ=1 $(SWIFT) build -c release --scratch-path .build-fuz
 # SWIFT_BACKTRACE off: the Swift runtime's crash handler trips ASan (and hangs) when reporting a trap.
 SAN_ENV := SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
 
-.PHONY: fuzz fuzz-build asan tsan
+.PHONY: fuzz fuzz-build asan asan-unit tsan
 
 fuzz-build:
 	@for t in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product $$t || exit 1; done
@@ -76,13 +76,31 @@ fuzz: fuzz-build
 # too slow unoptimised), under AddressSanitizer (+ LeakSanitizer) or ThreadSanitizer.
 # Skipped under the sanitizers: these assert a wall-clock bound (a second `quantty fetch` under
 # 1 s) that an instrumented binary's start-up misses on a busy machine (1.1-1.3 s seen).
+# QUANTTY_TEST_TIME_SCALE widens the deadlock/quadratic-path guards of SoakPressureTests, which
+# run the real model several times slower instrumented (trimming 2,001 messages: 10 s under TSan).
 SAN_SKIP := --skip LevelsQuantizeTests.testFetchDerivesLevelOnceAndCaches --skip CatalogCommandTests.testFetchTwiceIsFastNoOp
 
 asan: deps fetch-test
 	$(SWIFT) build $(TESTFLAGS) --build-tests --sanitize=address --scratch-path .build-asan
-	$(SAN_ENV) $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=address --scratch-path .build-asan $(SAN_SKIP)
+	QUANTTY_TEST_TIME_SCALE=3 $(SAN_ENV) $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=address --scratch-path .build-asan $(SAN_SKIP)
 
+# `make asan-unit`: the unit tests under ASan + LSan, in the same .build-asan, for CI. Left out:
+# every test that runs the quantty binary (the QuanttyTests target: bad input, CLI commands,
+# levels, soak, the tmux end-to-end test), the whole-real-model tests (logits, perplexity,
+# SmolLM2 quantizer plans, soak pressure, the opt-in benchmarks) and the PyPI download.
+# Kept: parsers, quant formats and kernels, tokenizers, templates, samplers, the engine and
+# the TUI on the tiny fixture models, and the real models' matmul/attention kernel checks.
+ASAN_UNIT_SKIP := --skip 'QuanttyTests\.' --skip ModelRealTests --skip ModelPerplexityTests \
+	--skip ModelBenchTests --skip BenchmarkTests --skip QuantizerSmolLM2Tests --skip SoakPressureTests \
+	--skip 'FetcherTests/testFetchVerifyNoOpAndMismatch'
+
+asan-unit: deps fetch-test
+	$(SWIFT) build $(TESTFLAGS) --build-tests --sanitize=address --scratch-path .build-asan
+	$(SAN_ENV) $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=address --scratch-path .build-asan $(ASAN_UNIT_SKIP)
+
+# `make tsan` is slow: the real-model tests run about 20 times slower under TSan (66 min of tests
+# here when split over two processes; see the README's Reliability section).
 tsan: deps fetch-test
 	$(SWIFT) build $(TESTFLAGS) --build-tests --sanitize=thread --scratch-path .build-tsan
-	SWIFT_BACKTRACE=enable=no TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/fuzz/tsan.supp" \
+	QUANTTY_TEST_TIME_SCALE=10 SWIFT_BACKTRACE=enable=no TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/fuzz/tsan.supp" \
 	  $(SWIFT) test $(TESTFLAGS) --skip-build --sanitize=thread --scratch-path .build-tsan $(SAN_SKIP)

@@ -21,6 +21,12 @@ public struct Fetcher: Sendable {
     public typealias Quantizer = @Sendable (_ source: String, _ output: String, _ type: String,
                                             _ progress: @escaping (Double) -> Void) throws -> Void
 
+    /// Stops a fetch from another thread (a signal handler's queue): the child process running
+    /// (`pip`, the extraction, `sha256sum`) is killed and no other is started, so the fetch
+    /// fails and removes its temporary files on the way out. The quantizer of a derived level
+    /// is not a child: it polls `isCancelled` itself (the executable's quantizer does).
+    public var cancellation: FetchCancellation?
+
     public init(paths: Paths = Paths(), python: String = ProcessInfo.processInfo.environment["QUANTTY_PYTHON"] ?? "python3",
                 quantizer: Quantizer? = nil) {
         self.modelsDirectory = paths.modelsDirectory
@@ -74,6 +80,7 @@ public struct Fetcher: Sendable {
         do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw FetchError("cannot create \(folder): \(error.localizedDescription)")
         }
+        removeStaleTemporaries()
         let work = folder + "/.fetch-\(getpid())"
         try? fm.removeItem(atPath: work)
         do { try fm.createDirectory(atPath: work, withIntermediateDirectories: true) } catch {
@@ -155,6 +162,7 @@ public struct Fetcher: Sendable {
         do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
             throw FetchError("cannot create \(folder): \(error.localizedDescription)")
         }
+        removeStaleTemporaries()
         let part = dest + ".part-\(getpid())"
         try? fm.removeItem(atPath: part)
         log("making \(model.id):\(type) from \(from) with quantty's quantizer...")
@@ -193,10 +201,87 @@ public struct Fetcher: Sendable {
         p.standardOutput = pipe
         p.standardError = pipe
         p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { return (127, "cannot run \(argv[0]): \(error.localizedDescription)") }
+        do {
+            let started = try cancellation?.start(p) ?? { try p.run(); return true }()
+            if !started { return (130, "interrupted") }
+        } catch { return (127, "cannot run \(argv[0]): \(error.localizedDescription)") }
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        cancellation?.finished(p)
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: - Temporary files
+
+    /// Whether `name` in the models folder is a fetch's or the quantizer's temporary file or
+    /// folder (`X.part-PID`, `X.part-PID.tmp-PID`, `X.tmp-PID`, `.fetch-PID`), and whose: the PID.
+    static func temporaryOwner(_ name: String) -> pid_t? {
+        for marker in [".part-", ".tmp-", ".fetch-"] {
+            guard let r = name.range(of: marker, options: .backwards) else { continue }
+            if marker == ".fetch-", r.lowerBound != name.startIndex { continue }
+            if let pid = pid_t(name[r.upperBound...]), pid > 0 { return pid }
+        }
+        return nil
+    }
+
+    /// Removes the temporary files a fetch (or the quantizer under it) of process `pid` left in
+    /// `folder`; returns their names.
+    @discardableResult
+    public static func removeTemporaries(of pid: pid_t, in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let mine = names.filter { temporaryOwner($0) == pid }
+        for n in mine { try? FileManager.default.removeItem(atPath: folder + "/" + n) }
+        return mine
+    }
+
+    /// Removes the temporary files of fetches whose process is gone (killed, or interrupted
+    /// twice): an interrupted fetch removes its own, this catches the rest. Files of a live
+    /// process (another fetch running now) are left alone.
+    @discardableResult
+    public func removeStaleTemporaries() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory)) ?? []
+        var removed: [String] = []
+        for n in names {
+            guard let pid = Self.temporaryOwner(n), pid != getpid() else { continue }
+            guard kill(pid, 0) == -1, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: modelsDirectory + "/" + n)
+            removed.append(n)
+        }
+        return removed
+    }
+}
+
+/// A fetch's stop switch (see `Fetcher.cancellation`), shared with a signal handler.
+public final class FetchCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+    private var child: Process?
+
+    public init() {}
+
+    public var isCancelled: Bool { lock.withLock { cancelled } }
+
+    /// Kills the running child process, if any, and refuses to start others.
+    public func cancel() {
+        lock.withLock {
+            cancelled = true
+            // SIGKILL: the child may ignore SIGINT/SIGTERM (ignored dispositions are inherited).
+            if let child, child.isRunning { kill(child.processIdentifier, SIGKILL) }
+        }
+    }
+
+    /// Starts `p` unless cancelled (then returns false), as one step with respect to `cancel`.
+    func start(_ p: Process) throws -> Bool {
+        try lock.withLock {
+            guard !cancelled else { return false }
+            try p.run()
+            child = p
+            return true
+        }
+    }
+
+    func finished(_ p: Process) {
+        lock.withLock { if child === p { child = nil } }
     }
 }
 

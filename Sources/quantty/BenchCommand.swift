@@ -11,10 +11,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL.") var model: String?
-    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens for the pp test (0 skips it).") var nPrompt = 512
-    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens for the tg test (0 skips it).") var nGen = 128
-    @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
-    @Option(name: [.short, .customLong("repetitions")], help: "Measured runs per test, after one warm-up.") var repetitions = 3
+    @Option(name: [.customShort("p"), .customLong("n-prompt")], parsing: .unconditional, help: "Prompt tokens for the pp test (0 skips it).") var nPrompt = 512
+    @Option(name: [.customShort("n"), .customLong("n-gen")], parsing: .unconditional, help: "Generated tokens for the tg test (0 skips it).") var nGen = 128
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @Option(name: [.short, .customLong("repetitions")], parsing: .unconditional, help: "Measured runs per test, after one warm-up.") var repetitions = 3
     @Flag(help: "One JSON object per test, with llama-bench's field names.") var json = false
 
     struct Result: Encodable {
@@ -33,8 +33,11 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard nPrompt >= 0, nGen >= 0, nPrompt + nGen > 0 else { throw UserError("nothing to measure: -p and -n are both 0") }
-            guard repetitions >= 1 else { throw UserError("-r must be at least 1") }
+            try checkOption("--n-prompt", nPrompt, atLeast: 0)
+            try checkOption("--n-gen", nGen, atLeast: 0)
+            guard nPrompt + nGen > 0 else { throw UserError("nothing to measure: -p and -n are both 0") }
+            try checkOption("--repetitions", repetitions, atLeast: 1)
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             var mo = ModelOptions()
             mo.model = model
             mo.threads = threads

@@ -10,7 +10,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("model")], help: "Model to open (default: the catalog's default).") var model: String?
-    @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
     @Option(help: "Colour theme: dark, light, high-contrast, or a theme file's name.") var theme: String?
 
     /// Why curses cannot draw on the terminal `TERM` names, if it cannot: unset, `dumb` (no
@@ -44,6 +44,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 throw UserError("the chat needs a terminal (stdin and stdout); for scripts use `quantty run --chat -p TEXT`")
             }

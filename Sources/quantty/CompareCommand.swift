@@ -22,11 +22,11 @@ struct CompareCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "A catalog model id or a GGUF file.") var model: String
     @Option(name: [.short, .customLong("file")], help: "The text file.") var file: String
-    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Tokens per chunk (n_ctx).") var nCtx = 256
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Tokens per chunk (n_ctx).") var nCtx = 256
     @Option(help: "Levels to compare, comma-separated (catalog level names or GGUF paths; default: every present level).") var levels: String?
     @Option(help: "The base level or file (default: the level with the most bits per weight).") var base: String?
-    @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
-    @Option(help: "Use at most this many chunks (default: all).") var chunks: Int?
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @Option(parsing: .unconditional, help: "Use at most this many chunks (default: all).") var chunks: Int?
     @Flag(help: "Skip the speed measurements.") var noSpeed = false
     @Flag(help: "Multiply long batches in float (about 3x faster). By default every quantized matmul quantizes its activations, as llama.cpp's CPU backend does, so the figures match llama-perplexity's; in float, quantized levels score better than llama-perplexity says (Q8_0's KLD about a third).")
     var floatActivations = false
@@ -129,8 +129,9 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard nCtx >= 16 else { throw UserError("-c must be at least 16") }
-            guard threads >= 1, threads <= 256 else { throw UserError("--threads must be between 1 and 256") }
+            try checkOption("--ctx-size", nCtx, atLeast: 16)
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
+            try checkOption("--chunks", chunks, atLeast: 1)
             if json && markdown { throw UserError("choose one of --json and --markdown") }
             guard let data = FileManager.default.contents(atPath: file) else { throw UserError("cannot read \(file)") }
             let text = String(decoding: data, as: UTF8.self)

@@ -9,10 +9,10 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL (default: the catalog's default model).")
     var model: String?
 
-    @Option(name: [.short, .customLong("ctx-size")], help: "Context length in tokens (default: the catalog's, else the model's up to 4096).")
+    @Option(name: [.short, .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens (default: the catalog's, else the model's up to 4096).")
     var contextLength: Int?
 
-    @Option(name: [.short, .customLong("threads")], help: "Compute threads.")
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.")
     var threads: Int = 2
 }
 
@@ -41,8 +41,8 @@ struct ChosenModel {
                 throw UserError("\(label) is not downloaded yet (\(path)); run `quantty fetch \(label)`")
             }
         }
-        guard options.threads >= 1, options.threads <= 256 else { throw UserError("--threads must be between 1 and 256") }
-        if let c = options.contextLength, c < 16 { throw UserError("--ctx-size must be at least 16") }
+        try checkOption("--threads", options.threads, atLeast: 1, atMost: 256)
+        try checkOption("--ctx-size", options.contextLength, atLeast: 16)
         load = LoadOptions(contextLength: options.contextLength ?? entry?.contextLength, template: entry?.template, label: label)
     }
 

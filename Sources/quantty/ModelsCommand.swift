@@ -73,10 +73,26 @@ struct FetchCommand: AsyncParsableCommand {
                 throw UserError("\(model ?? "") is a file path, not a catalog model: nothing to fetch")
             }
             let levels = all ? entry.levels : [level]
-            let fetcher = Fetcher(quantizer: QuantizeCommand.catalogQuantizer(showProgress: true))
+            // Ctrl-C, SIGTERM or SIGHUP: the running download (or quantization) is stopped, its
+            // temporary files removed, and the command exits 128 + signal by itself; a second
+            // signal exits at once, removing them too.
+            let cancellation = FetchCancellation()
+            var fetcher = Fetcher(quantizer: QuantizeCommand.catalogQuantizer(showProgress: true, cancellation: cancellation))
+            fetcher.cancellation = cancellation
+            let folder = fetcher.modelsDirectory
+            let interruption = Interruption.install(onFirstSignal: { cancellation.cancel() },
+                                                    onSecondSignal: { Fetcher.removeTemporaries(of: getpid(), in: folder) })
+            func stopIfInterrupted() throws {
+                guard let s = interruption.signal else { return }
+                note("quantty: interrupted (signal \(s)): fetch stopped; its unfinished files were removed")
+                throw ExitCode(128 + s)
+            }
             for l in levels {
                 let outcome: Fetcher.Outcome
-                do { outcome = try fetcher.fetch(l, of: entry, log: note) } catch { throw UserError(error) }
+                do { outcome = try fetcher.fetch(l, of: entry, log: note) } catch {
+                    try stopIfInterrupted()
+                    throw UserError(error)
+                }
                 switch outcome {
                 case .alreadyPresent(let path): print("\(entry.id):\(l.name) present: \(path)")
                 case .fetched(let path, let bytes):
@@ -86,6 +102,7 @@ struct FetchCommand: AsyncParsableCommand {
                         print("\(entry.id):\(l.name) fetched: \(path) (\(formatBytes(bytes)), sha256 ok)")
                     }
                 }
+                try stopIfInterrupted()
             }
         }
     }

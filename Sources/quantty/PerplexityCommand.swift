@@ -12,8 +12,8 @@ struct PerplexityCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL.") var model: String?
     @Option(name: [.short, .customLong("file")], help: "The text file.") var file: String
-    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Tokens per chunk (n_ctx).") var nCtx = 512
-    @Option(name: [.short, .customLong("threads")], help: "Compute threads.") var threads = 2
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Tokens per chunk (n_ctx).") var nCtx = 512
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
     @Flag(help: "Print one JSON object: ppl, ppl_err, chunks, n_ctx, tokens_scored.") var json = false
 
     struct Output: Encodable {
@@ -29,7 +29,8 @@ struct PerplexityCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard nCtx >= 16 else { throw UserError("-c must be at least 16") }
+            try checkOption("--ctx-size", nCtx, atLeast: 16)
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             guard let data = FileManager.default.contents(atPath: file) else {
                 var isDir: ObjCBool = false
                 let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isDir)

@@ -15,7 +15,7 @@ struct QuantizeCommand: AsyncParsableCommand {
     @Argument(help: "The file to write.") var output: String
     @Argument(help: "The target level, e.g. Q4_K_M.") var type: String
     @Flag(help: "Allow requantizing tensors that are already quantized (loses quality; prints a warning).") var allowRequantize = false
-    @Option(name: [.short, .customLong("threads")], help: "Worker threads (default: all CPUs).") var threads: Int?
+    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Worker threads (default: all CPUs).") var threads: Int?
     @Flag(help: "Print the per-tensor plan before quantizing.") var plan = false
 
     func run() async throws {
@@ -23,7 +23,7 @@ struct QuantizeCommand: AsyncParsableCommand {
             guard let level = QuantizationLevel(name: type) else {
                 throw UserError("unknown quantization type '\(type)' (known: \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")))")
             }
-            if let t = threads, t < 1 || t > 256 { throw UserError("--threads must be between 1 and 256") }
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             guard FileManager.default.fileExists(atPath: input) else { throw UserError("\(input): no such file") }
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw UserError("the output would overwrite the input (\(input)): choose another file")
@@ -82,8 +82,9 @@ struct QuantizeCommand: AsyncParsableCommand {
 
     /// The quantizer as the catalog's fetcher uses it for `quantize_from` levels: requantizing
     /// is allowed (catalog sources are often quantized) and said on stderr.
-    /// `showProgress: false` writes nothing to stderr (inside the terminal UI).
-    static func catalogQuantizer(showProgress: Bool) -> Fetcher.Quantizer {
+    /// `showProgress: false` writes nothing to stderr (inside the terminal UI). A cancelled
+    /// `cancellation` stops it after the current tensor (its temporary file removed).
+    static func catalogQuantizer(showProgress: Bool, cancellation: FetchCancellation? = nil) -> Fetcher.Quantizer {
         { source, output, type, progress in
             guard let level = QuantizationLevel(name: type) else {
                 throw UserError("unknown quantization type '\(type)'")
@@ -92,7 +93,7 @@ struct QuantizeCommand: AsyncParsableCommand {
             let report = try ModelQuantizer(allowRequantize: true).quantize(source, to: output, level: level) { p in
                 bar?.update(p.fraction, detail: "\(p.tensorsDone)/\(p.tensorCount)")
                 progress(p.fraction)
-                return true
+                return !(cancellation?.isCancelled ?? false)
             }
             bar?.finish()
             if showProgress { for w in report.warnings where w.hasPrefix("requantizing") { note("note: \(w)") } }
@@ -101,7 +102,8 @@ struct QuantizeCommand: AsyncParsableCommand {
 }
 
 /// SIGINT, SIGTERM and SIGHUP turned into a flag that long jobs poll, so they can clean up and
-/// exit by themselves. A second signal exits at once (removing `removingOnSecondSignal`).
+/// exit by themselves. A second signal exits at once (removing `removingOnSecondSignal`, and
+/// running `onSecondSignal`). `onFirstSignal` runs on a dispatch queue, not in signal context.
 final class Interruption: @unchecked Sendable {
     private let lock = NSLock()
     private var received: Int32?
@@ -110,7 +112,9 @@ final class Interruption: @unchecked Sendable {
     /// The first signal received, if any.
     var signal: Int32? { lock.withLock { received } }
 
-    static func install(removingOnSecondSignal path: String? = nil) -> Interruption {
+    static func install(removingOnSecondSignal path: String? = nil,
+                        onFirstSignal: (@Sendable () -> Void)? = nil,
+                        onSecondSignal: (@Sendable () -> Void)? = nil) -> Interruption {
         let i = Interruption()
         for s in [SIGINT, SIGTERM, SIGHUP] {
             Foundation.signal(s, SIG_IGN)
@@ -121,8 +125,11 @@ final class Interruption: @unchecked Sendable {
                     i.received = s
                     return true
                 }
-                if !first {
+                if first {
+                    onFirstSignal?()
+                } else {
                     if let path { unlink(path) }
+                    onSecondSignal?()
                     _exit(128 + s)
                 }
             }

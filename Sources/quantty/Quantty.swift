@@ -34,6 +34,17 @@ extension GlobalOptions {
     }
 }
 
+/// A numeric option checked against its allowed range: a one-line error naming the option,
+/// the range and the value given (negative numbers reach here because the numeric options
+/// parse `.unconditional`ly: `-c -5` is the value -5, not a missing value).
+func checkOption<T: Comparable>(_ name: String, _ value: T?, atLeast low: T, atMost high: T? = nil) throws {
+    guard let value else { return }
+    if let high, value < low || value > high {
+        throw UserError("\(name) must be between \(low) and \(high) (got \(value))")
+    }
+    if value < low { throw UserError("\(name) must be at least \(low) (got \(value))") }
+}
+
 import Catalog
 import GGUF
 

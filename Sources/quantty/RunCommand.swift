@@ -11,17 +11,17 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var modelOptions: ModelOptions
     @Option(name: [.short, .customLong("prompt")], help: "The prompt.") var prompt: String
-    @Option(name: [.short, .customLong("n-predict")], help: "Most tokens to generate (default: until the model stops or the context is full).")
+    @Option(name: [.short, .customLong("n-predict")], parsing: .unconditional, help: "Most tokens to generate (default: until the model stops or the context is full).")
     var nPredict: Int?
-    @Option(name: .customLong("temp"), help: "Temperature (0: greedy).") var temperature: Float?
-    @Option(name: .customLong("top-k")) var topK: Int?
-    @Option(name: .customLong("top-p")) var topP: Float?
-    @Option(name: .customLong("min-p")) var minP: Float?
-    @Option(name: .customLong("repeat-penalty")) var repeatPenalty: Float?
-    @Option(name: .customLong("repeat-last-n")) var repeatLastN: Int?
-    @Option(name: .customLong("presence-penalty")) var presencePenalty: Float?
-    @Option(name: .customLong("frequency-penalty")) var frequencyPenalty: Float?
-    @Option(name: .customLong("seed")) var seed: UInt64?
+    @Option(name: .customLong("temp"), parsing: .unconditional, help: "Temperature (0: greedy).") var temperature: Float?
+    @Option(name: .customLong("top-k"), parsing: .unconditional) var topK: Int?
+    @Option(name: .customLong("top-p"), parsing: .unconditional) var topP: Float?
+    @Option(name: .customLong("min-p"), parsing: .unconditional) var minP: Float?
+    @Option(name: .customLong("repeat-penalty"), parsing: .unconditional) var repeatPenalty: Float?
+    @Option(name: .customLong("repeat-last-n"), parsing: .unconditional) var repeatLastN: Int?
+    @Option(name: .customLong("presence-penalty"), parsing: .unconditional) var presencePenalty: Float?
+    @Option(name: .customLong("frequency-penalty"), parsing: .unconditional) var frequencyPenalty: Float?
+    @Option(name: .customLong("seed"), parsing: .unconditional) var seed: UInt64?
     @Flag(help: "Apply the model's chat template to the prompt as one user turn.") var chat = false
     @Option(name: .customLong("system"), help: "System prompt (with --chat; default: the catalog's or the template's).")
     var system: String?
@@ -50,8 +50,8 @@ struct RunCommand: AsyncParsableCommand {
             if let v = presencePenalty { sampling.presencePenalty = v }
             if let v = frequencyPenalty { sampling.frequencyPenalty = v }
             if let v = seed { sampling.seed = v }
-            do { try sampling.validate() } catch { throw UserError(error) }
-            if let n = nPredict, n < 0 { throw UserError("--n-predict must be 0 or more") }
+            do { try sampling.validate() } catch let e as SamplingParameterError { throw UserError(Self.optionMessage(e)) }
+            try checkOption("--n-predict", nPredict, atLeast: 0)
 
             let (engine, info) = try await chosen.open(threads: modelOptions.threads)
             if let w = info.templateWarning, chat { note("warning: \(w)") }
@@ -95,6 +95,16 @@ struct RunCommand: AsyncParsableCommand {
                             s.generationTokensPerSecond, s.timeToFirstToken * 1000, s.contextUsed, s.contextSize))
             }
         }
+    }
+
+    /// A sampling parameter out of range, named by the option that set it (`--temp`, not
+    /// `temperature`); the catalog's values were checked when it was read.
+    static func optionMessage(_ error: SamplingParameterError) -> String {
+        let options = ["temperature": "--temp", "topK": "--top-k", "topP": "--top-p", "minP": "--min-p",
+                       "repeatPenalty": "--repeat-penalty", "repeatLastN": "--repeat-last-n",
+                       "presencePenalty": "--presence-penalty", "frequencyPenalty": "--frequency-penalty"]
+        guard let option = options[error.parameter] else { return error.description }
+        return "\(option) \(error.value) is out of range: expected \(error.expected)"
     }
 }
 

