@@ -63,3 +63,16 @@ has() { grep -qF -- "$1"; }
 lacks() { ! grep -qF -- "$1"; }
 keys() { tm send-keys -t "$SESSION" "$@" || fail "send-keys $*"; }
 type_text() { tm send-keys -t "$SESSION" -l -- "$1" || fail "send-keys -l $1"; }
+alternate() { tm display-message -p -t "$SESSION" '#{alternate_on}'; }
+# How the terminal is after quantty (the caller's shell line prints it): TTY=sane when echo and
+# canonical mode are on.
+CHECK_TTY='case " $(stty -a | tr ";\n" "  ") " in *" -echo "*|*" -icanon "*) echo TTY=raw ;; *) echo TTY=sane ;; esac'
+tty_sane() { grep -q '^TTY=sane'; }
+# Ctrl-Q: quantty exits 0, the terminal is sane again and off the alternate screen.
+quit_cleanly() {
+    keys C-q
+    wait_for "quit" 15 grep -q '^EXIT=[0-9]'
+    printf '%s\n' "$LAST" | grep -q '^EXIT=0' || fail "quantty did not exit with status 0"
+    wait_for "terminal-restored" 10 tty_sane
+    [ "$(alternate)" = 0 ] || fail "the alternate screen is still on after Ctrl-Q"
+}

@@ -47,8 +47,6 @@ KEYLOG=$OUT/key-latency.tsv
 SAMPLES=$OUT/outside-latency.tsv
 printf '# probe\tms\twith_send_ms\tstreaming\tlevel\n' >"$SAMPLES"
 
-alternate() { tm display-message -p -t "$SESSION" '#{alternate_on}'; }
-tty_sane() { grep -q '^TTY=sane'; }
 # A reply is streaming: the stats panel says so.
 generating() { grep -qF '● generating'; }
 # The last reply ended by itself: a footer without "stopped".
@@ -92,7 +90,6 @@ tm new-session -d -s "$SESSION" -x 110 -y 30 \
 tm set-option -t "$SESSION" status off
 wait_for shell 15 has 'pressure$'
 
-CHECK_TTY='case " $(stty -a | tr ";\n" "  ") " in *" -echo "*|*" -icanon "*) echo TTY=raw ;; *) echo TTY=sane ;; esac'
 printf '#!/usr/bin/env bash\n"$1"\nexit $?\n' >"$TMP/run.sh"
 chmod +x "$TMP/run.sh"
 type_text "cd '$ROOT' && '$TMP/run.sh' '$BIN'; echo EXIT=\$?; $CHECK_TTY"; keys Enter
@@ -170,11 +167,7 @@ wait_for "help-open" 10 has 'regenerate the last reply'
 keys Escape
 wait_for "help-closed" 10 lacks 'regenerate the last reply'
 
-keys C-q
-wait_for "quit" 15 grep -q '^EXIT=[0-9]'
-printf '%s\n' "$LAST" | grep -q '^EXIT=0' || fail "quantty did not exit with status 0"
-wait_for "terminal-restored" 10 tty_sane
-[ "$(alternate)" = 0 ] || fail "the alternate screen is still on after Ctrl-Q"
+quit_cleanly
 
 # --- Latency figures --------------------------------------------------------------------------
 [ -s "$KEYLOG" ] || fail "no key latency log at $KEYLOG"

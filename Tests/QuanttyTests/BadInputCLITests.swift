@@ -384,29 +384,39 @@ final class BadInputCLITests: XCTestCase {
     func testChatWithAnUnusableTERM() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
         for term in ["dumb", "", "no-such-terminal-9"] {
-            let out = dir + "/term-out.txt", status = dir + "/term-status.txt"
             let setTerm = term.isEmpty ? "unset TERM" : "export TERM='\(term)'"
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-            p.arguments = ["-qec", "\(setTerm); '\(CLI.binary)' chat 2>'\(out)'; echo $? >'\(status)'", "/dev/null"]
-            var e = ProcessInfo.processInfo.environment
-            for (k, v) in env { e[k] = v }
-            p.environment = e
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let deadline = Date().addingTimeInterval(60)
-            while p.isRunning, Date() < deadline { usleep(50_000) }
-            if p.isRunning { p.terminate(); XCTFail("TERM=\(term): quantty chat hung"); continue }
-            let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            let message = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            guard let run = try chatOnScriptTerminal(setTerm) else { XCTFail("TERM=\(term): quantty chat hung"); continue }
+            let (code, message) = run
             XCTAssertEqual(code, "1", "TERM=\(term): \(message)")
             XCTAssertTrue(message.hasPrefix("quantty: "), "TERM=\(term): \(message)")
             XCTAssertTrue(message.contains("TERM"), "TERM=\(term): \(message)")
+        }
+    }
+
+    /// Runs `quantty chat` after the shell command `setup` on a script(1) terminal, recording
+    /// the terminal's output in `typescript`. Its exit status and standard error, or nil when
+    /// it was still running after 60 s.
+    private func chatOnScriptTerminal(_ setup: String, typescript: String = "/dev/null") throws -> (String?, String)? {
+        let out = dir + "/term-out.txt", status = dir + "/term-status.txt"
+        defer {
             try? FileManager.default.removeItem(atPath: out)
             try? FileManager.default.removeItem(atPath: status)
         }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", "\(setup); '\(CLI.binary)' chat 2>'\(out)'; echo $? >'\(status)'", typescript]
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while p.isRunning, Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate(); return nil }
+        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (code, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
     }
 
     /// A TERM whose terminfo entry exists but cannot be read (here: garbage under $TERMINFO)
@@ -418,23 +428,10 @@ final class BadInputCLITests: XCTestCase {
         let terminfo = dir + "/terminfo"
         try FileManager.default.createDirectory(atPath: terminfo + "/x", withIntermediateDirectories: true)
         try Data("not a terminfo entry\n".utf8).write(to: URL(fileURLWithPath: terminfo + "/x/xterm-nonexistent"))
-        let out = dir + "/term-out.txt", status = dir + "/term-status.txt", typescript = dir + "/typescript.txt"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", "export TERM=xterm-nonexistent TERMINFO='\(terminfo)'; '\(CLI.binary)' chat 2>'\(out)'; echo $? >'\(status)'",
-                       typescript]
-        var e = ProcessInfo.processInfo.environment
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(60)
-        while p.isRunning, Date() < deadline { usleep(50_000) }
-        if p.isRunning { p.terminate(); XCTFail("quantty chat hung"); return }
-        let code = (try? String(contentsOfFile: status, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let message = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        let typescript = dir + "/typescript.txt"
+        guard let run = try chatOnScriptTerminal("export TERM=xterm-nonexistent TERMINFO='\(terminfo)'",
+                                                 typescript: typescript) else { return XCTFail("quantty chat hung") }
+        let (code, message) = run
         XCTAssertEqual(code, "1", message)   // 128 + N would be a signal
         XCTAssertTrue(message.hasPrefix("quantty: "), message)
         XCTAssertTrue(message.contains("unknown terminal type 'xterm-nonexistent' (TERM)"), message)
