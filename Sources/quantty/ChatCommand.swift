@@ -13,9 +13,9 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
     @Option(help: "Colour theme: dark, light, high-contrast, or a theme file's name.") var theme: String?
 
-    /// Why curses cannot draw on the terminal `TERM` names, if it cannot: unset, `dumb` (no
-    /// cursor movement), or without a terminfo entry (curses would print its own message and
-    /// exit).
+    /// Why the chat cannot draw on the terminal `TERM` names, where curses would start anyway
+    /// or say less: unset (the message points to `run --chat`), or `dumb` (no cursor movement).
+    /// A type without a usable terminfo entry is `newterm`'s to find (`TerminalError`).
     static func terminalTypeProblem(_ env: [String: String]) -> String? {
         guard let term = env["TERM"], !term.isEmpty else {
             return "TERM is not set, so the chat cannot tell how to draw: set it to your terminal's type (e.g. TERM=xterm-256color), or use `quantty run --chat -p TEXT`"
@@ -23,23 +23,7 @@ struct ChatCommand: AsyncParsableCommand {
         if term == "dumb" {
             return "TERM=dumb cannot draw the chat (no cursor movement): run it in a terminal emulator (e.g. TERM=xterm-256color), or use `quantty run --chat -p TEXT`"
         }
-        guard !term.contains("/"), let first = term.unicodeScalars.first else {
-            return "TERM='\(term)' is not a terminal type: set it to your terminal's type (e.g. TERM=xterm-256color)"
-        }
-        // ncurses' search order: $TERMINFO, ~/.terminfo, $TERMINFO_DIRS, then the system folders.
-        var dirs: [String] = []
-        if let t = env["TERMINFO"], !t.isEmpty { dirs.append(t) }
-        dirs.append((env["HOME"] ?? NSHomeDirectory()) + "/.terminfo")
-        if let list = env["TERMINFO_DIRS"] { dirs += list.split(separator: ":").map(String.init) }
-        dirs += ["/etc/terminfo", "/lib/terminfo", "/usr/share/terminfo", "/usr/lib/terminfo", "/usr/local/share/terminfo"]
-        let hex = String(first.value, radix: 16)
-        let fm = FileManager.default
-        for d in dirs {
-            if fm.fileExists(atPath: "\(d)/\(first)/\(term)") || fm.fileExists(atPath: "\(d)/\(hex)/\(term)") { return nil }
-            // A hashed database cannot be searched from here: let curses decide.
-            if fm.fileExists(atPath: d + ".db") { return nil }
-        }
-        return "no terminfo entry for TERM=\(term): set TERM to a type this system knows (e.g. TERM=xterm-256color), or install its entry (apt-get install ncurses-term)"
+        return nil
     }
 
     func run() async throws {

@@ -383,7 +383,7 @@ final class BadInputCLITests: XCTestCase {
     /// terminfo entry, the chat exits 1 at once with a message naming TERM.
     func testChatWithAnUnusableTERM() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
-        for term in ["dumb", "", "no-such-terminal-9"] {
+        for term in ["dumb", "", "no-such-terminal-9", "../no/such/path"] {
             let setTerm = term.isEmpty ? "unset TERM" : "export TERM='\(term)'"
             guard let run = try chatOnScriptTerminal(setTerm) else { XCTFail("TERM=\(term): quantty chat hung"); continue }
             let (code, message) = run
@@ -420,7 +420,7 @@ final class BadInputCLITests: XCTestCase {
     }
 
     /// A TERM whose terminfo entry exists but cannot be read (here: garbage under $TERMINFO)
-    /// gets past the up-front check and reaches curses: `newterm` fails, and quantty (not
+    /// reaches curses: `newterm` fails, and quantty (not
     /// curses, whose `initscr` would print its own message and exit) says so, exits 1, writes
     /// nothing to the terminal (no escape sequence in script(1)'s typescript) and no chat history.
     func testChatWithAnUnreadableTerminfoEntry() throws {
