@@ -228,10 +228,15 @@ public struct Fetcher: Sendable {
     /// `folder`; returns their names.
     @discardableResult
     public static func removeTemporaries(of pid: pid_t, in folder: String) -> [String] {
+        removeTemporaries(in: folder) { $0 == pid }
+    }
+
+    /// Removes the temporary files in `folder` whose owner `remove` says yes to; their names.
+    private static func removeTemporaries(in folder: String, where remove: (pid_t) -> Bool) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        let mine = names.filter { temporaryOwner($0) == pid }
-        for n in mine { try? FileManager.default.removeItem(atPath: folder + "/" + n) }
-        return mine
+        let chosen = names.filter { temporaryOwner($0).map(remove) ?? false }
+        for n in chosen { try? FileManager.default.removeItem(atPath: folder + "/" + n) }
+        return chosen
     }
 
     /// Removes the temporary files of fetches whose process is gone (killed, or interrupted
@@ -239,15 +244,7 @@ public struct Fetcher: Sendable {
     /// process (another fetch running now) are left alone.
     @discardableResult
     public func removeStaleTemporaries() -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: modelsDirectory)) ?? []
-        var removed: [String] = []
-        for n in names {
-            guard let pid = Self.temporaryOwner(n), pid != getpid() else { continue }
-            guard kill(pid, 0) == -1, errno == ESRCH else { continue }
-            try? FileManager.default.removeItem(atPath: modelsDirectory + "/" + n)
-            removed.append(n)
-        }
-        return removed
+        Self.removeTemporaries(in: modelsDirectory) { pid in pid != getpid() && kill(pid, 0) == -1 && errno == ESRCH }
     }
 }
 
