@@ -72,14 +72,8 @@ public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, Expressibl
     /// Every element as a Float (any numeric type), or nil when one is not a number.
     public func floats() -> [Float]? {
         if storage.kind == .scalars, storage.scalarType == .float32 {
-            let bytes = storage.raw
-            return [Float](unsafeUninitializedCapacity: bytes.count / 4) { out, n in
-                bytes.withUnsafeBytes { raw in
-                    for i in 0 ..< bytes.count / 4 {
-                        out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-                    }
-                }
-                n = bytes.count / 4
+            return storage.raw.withUnsafeBytes { raw in
+                (0 ..< raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
             }
         }
         let d = compactMap(\.doubleValue)
@@ -90,9 +84,8 @@ public struct GGUFArray: Sendable, Equatable, RandomAccessCollection, Expressibl
     /// or does not fit.
     public func ints() -> [Int]? {
         if storage.kind == .scalars, storage.scalarType == .int32 {
-            let bytes = storage.raw
-            return bytes.withUnsafeBytes { raw in
-                (0 ..< bytes.count / 4).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
+            return storage.raw.withUnsafeBytes { raw in
+                (0 ..< raw.count / 4).map { Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self))) }
             }
         }
         let v = compactMap(\.intValue)
