@@ -45,13 +45,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: checked),
 
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
-        .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF"]),
-        .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF"]),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
-        .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
+        // Shared by the test targets: where fixtures and models are, and what a missing one means
+        // (a skip, or a failure under QUANTTY_REQUIRE_FIXTURES=1 as CI runs).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"]),
+        .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF", "TestSupport"]),
+        .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "TestSupport"]),
+        .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog", "TestSupport"]),
     ]
 )
 

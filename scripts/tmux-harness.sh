@@ -46,9 +46,12 @@ fail() {
 remaining() { echo $((MAX - SECONDS)); }
 
 # wait_for NAME SECONDS CMD...: polls the screen (into $LAST) until CMD succeeds with the
-# screen on its stdin; fails after SECONDS (or when the whole run is out of time).
+# screen on its stdin; fails after SECONDS times HARNESS_SCALE (default 4), or when the whole run
+# is out of time. These are hang guards, not speed bounds: `make test` must pass on a 2-core
+# machine with both cores busy, where a step can take several times as long as on a quiet one.
+HARNESS_SCALE=${HARNESS_SCALE:-4}
 wait_for() {
-    local name=$1 limit=$2; shift 2
+    local name=$1 limit=$(($2 * HARNESS_SCALE)); shift 2
     local left; left=$(remaining)
     [ "$limit" -gt "$left" ] && limit=$left
     local until=$((SECONDS + limit))

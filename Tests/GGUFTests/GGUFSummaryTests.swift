@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import GGUF
 
 final class GGUFSummaryTests: XCTestCase {
@@ -108,7 +109,7 @@ final class GGUFSummaryTests: XCTestCase {
             XCTAssertEqual(s.fileTypeName, name.contains("q8_0") ? "Q8_0" : "F32", name)
             seen += 1
         }
-        if seen == 0 { throw XCTSkip("no tiny fixtures") }
+        if seen == 0 { throw TestEnvironment.missing("no tiny fixtures") }
     }
 
     func testInspectingUnsupportedTypes() throws {

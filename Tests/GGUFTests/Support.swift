@@ -1,43 +1,18 @@
 import Foundation
 import XCTest
+import TestSupport
 import GGUF
 
 // MARK: - Where test data lives
 
 enum TestData {
-    /// The repository root: the first folder above this file holding Package.swift.
-    static let repoRoot: URL? = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static var repoRoot: URL? { TestEnvironment.repoRoot }
 
-    /// `<repo root>/../shared/fixtures/tiny/NAME`, or an XCTSkip saying why not.
-    static func tinyModel(_ name: String) throws -> String {
-        guard let root = repoRoot else { throw XCTSkip("no Package.swift above \(#filePath)") }
-        let path = root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/tiny/\(name)").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            print("skip: tiny fixture \(path) is absent")
-            throw XCTSkip("tiny fixture \(path) is absent")
-        }
-        return path
-    }
+    /// `<repo root>/../shared/fixtures/tiny/NAME`, or `TestEnvironment.missing`.
+    static func tinyModel(_ name: String) throws -> String { try TestEnvironment.fixture("tiny/\(name)").path }
 
-    /// `$XDG_CACHE_HOME/quantty/models/NAME` (default `~/.cache`), or an XCTSkip saying why not.
-    static func realModel(_ name: String) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache")
-        let path = "\(cache)/quantty/models/\(name)"
-        guard FileManager.default.fileExists(atPath: path) else {
-            print("skip: model \(path) is absent (download it to run this test)")
-            throw XCTSkip("model \(path) is absent")
-        }
-        return path
-    }
+    /// `$XDG_CACHE_HOME/quantty/models/NAME` (default `~/.cache`), or `TestEnvironment.missing`.
+    static func realModel(_ name: String) throws -> String { try TestEnvironment.model(name) }
 
     static let smolLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
     static let gemma3 = "gemma-3-270m-q4_k_m.gguf"

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 import GGUF
 @testable import LLM
 
@@ -24,7 +25,7 @@ private func openModel(_ name: String) throws -> GGUFFile {
     let path = (modelsDirectory() ?? "") + "/" + name
     guard FileManager.default.fileExists(atPath: path) else {
         print("skipping: \(path) not found (download it to run this test)")
-        throw XCTSkip("\(name) not found under \(modelsDirectory() ?? "?")")
+        throw TestEnvironment.missing("\(name) not found under \(modelsDirectory() ?? "?")")
     }
     return try GGUFFile(path: path)
 }

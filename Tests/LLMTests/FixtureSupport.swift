@@ -1,46 +1,17 @@
 import Foundation
 import XCTest
+import TestSupport
 
-/// Locates `../shared/fixtures` next to the repository root (the folder holding Package.swift).
+/// `../shared/fixtures` and the real models, through `TestEnvironment` (a skip, or a failure
+/// under `QUANTTY_REQUIRE_FIXTURES=1`, when one is missing).
 enum Fixtures {
-    static func root(file: String = #filePath) -> URL? {
-        var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                let f = dir.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-                return FileManager.default.fileExists(atPath: f.path) ? f : nil
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static func root() -> URL? { TestEnvironment.sharedFixtures }
 
-    /// The fixture file at `relative`, or an XCTSkip naming what is missing.
-    static func require(_ relative: String) throws -> URL {
-        guard let r = root() else {
-            print("skip: ../shared/fixtures not found next to the repository")
-            throw XCTSkip("../shared/fixtures not found next to the repository")
-        }
-        let u = r.appendingPathComponent(relative)
-        guard FileManager.default.fileExists(atPath: u.path) else {
-            print("skip: fixture \(relative) missing")
-            throw XCTSkip("fixture \(relative) missing")
-        }
-        return u
-    }
+    /// The fixture file at `relative`, or `TestEnvironment.missing`.
+    static func require(_ relative: String) throws -> URL { try TestEnvironment.fixture(relative) }
 
-    /// A real model from `$XDG_CACHE_HOME/quantty/models` (default `~/.cache`), or XCTSkip.
-    static func model(_ name: String) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.cache")
-        let path = cache + "/quantty/models/" + name
-        guard FileManager.default.fileExists(atPath: path) else {
-            print("skip: model \(name) not found at \(path)")
-            throw XCTSkip("model \(name) not found at \(path)")
-        }
-        return path
-    }
+    /// A real model from `$XDG_CACHE_HOME/quantty/models` (default `~/.cache`).
+    static func model(_ name: String) throws -> String { try TestEnvironment.model(name) }
 }
 
 /// Skips a slow numeric test in debug builds (run `swift test -c release -Xswiftc -enable-testing`),

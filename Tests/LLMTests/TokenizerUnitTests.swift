@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import XCTest
+import TestSupport
 @testable import LLM
 
 /// Pieces in isolation: pre-tokenizer splits, byte mapping, metadata errors, the tiny vocabulary.
@@ -149,7 +150,7 @@ final class TokenizerUnitTests: XCTestCase {
         let path = TokenizerTestSupport.sharedFixtures.appendingPathComponent("tiny/tiny-llama-f32.gguf").path
         guard FileManager.default.fileExists(atPath: path) else {
             print("SKIP: \(path) not found")
-            throw XCTSkip("\(path) not found")
+            throw TestEnvironment.missing("\(path) not found")
         }
         let tok = try Tokenizer(gguf: try GGUFFile(path: path))
         XCTAssertEqual(tok.count, 272)

@@ -1,30 +1,15 @@
 import Foundation
 import XCTest
+import TestSupport
 
-/// Locates `<repo root>/../shared/fixtures/quant` (repo root = first ancestor with Package.swift).
+/// `<repo root>/../shared/fixtures/quant`, through `TestEnvironment`.
 enum Fixtures {
-    static let quantDir: URL? = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
-                let q = dir.deletingLastPathComponent().appendingPathComponent("shared/fixtures/quant")
-                return FileManager.default.fileExists(atPath: q.path) ? q : nil
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
+    static var quantDir: URL? { TestEnvironment.sharedFixtures?.appendingPathComponent("quant") }
 
     /// The fixture inputs: name, rows, columns.
     static let inputs: [(name: String, rows: Int, cols: Int)] = [("real-16x1536", 16, 1536), ("synthetic-8x512", 8, 512)]
 
-    static func requireDir() throws -> URL {
-        guard let d = quantDir else {
-            print("QuantTests: skipping, ../shared/fixtures/quant not found next to the repository")
-            throw XCTSkip("../shared/fixtures/quant not found next to the repository")
-        }
-        return d
-    }
+    static func requireDir() throws -> URL { try TestEnvironment.fixture("quant") }
 
     static func bytes(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import GGUF
 import Quant
 
@@ -84,7 +85,7 @@ final class QuantizerSmolLM2Tests: XCTestCase {
             let lines = r?.output.split(separator: "\n").map(String.init) ?? ["python3 not found"]
             let why = lines.last(where: { $0.contains("Error") }) ?? lines.last ?? "exit status \(r?.status ?? -1)"
             print("skip: python's gguf package is not importable (\(why)); install it with: python3 -m pip install gguf")
-            throw XCTSkip("python gguf not importable: \(why)")
+            throw TestEnvironment.missing("python gguf not importable: \(why)")
         }
         let f32 = try QuantizerData.smolLM2F32()
         let dir = try quantizerTemporaryDirectory(self)

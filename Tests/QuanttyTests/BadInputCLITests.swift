@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import XCTest
+import TestSupport
 
 /// Issue 7's bad-input matrix, driven through the real `quantty` binary: every case must end
 /// with exit status 1 (never a signal), one `quantty: ...` message on stderr that names the
@@ -24,7 +25,7 @@ final class BadInputCLITests: XCTestCase {
 
     func tinySource() throws -> String {
         let p = CLI.fixtures + "/tiny/tiny-llama-f32.gguf"
-        guard FileManager.default.fileExists(atPath: p) else { throw XCTSkip("\(p) is absent") }
+        guard FileManager.default.fileExists(atPath: p) else { throw TestEnvironment.missing("\(p) is absent") }
         return p
     }
 
@@ -361,7 +362,7 @@ final class BadInputCLITests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
         try expectFailure([], mentions: ["needs a terminal"])
         // stdin a terminal (script(1) makes one), stdout a file.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw TestEnvironment.missing("no script(1)") }
         let out = dir + "/chat-out.txt", status = dir + "/status.txt"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
@@ -382,7 +383,7 @@ final class BadInputCLITests: XCTestCase {
     /// On a real terminal (script(1)'s pty) with TERM=dumb, TERM unset, or a TERM with no
     /// terminfo entry, the chat exits 1 at once with a message naming TERM.
     func testChatWithAnUnusableTERM() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw TestEnvironment.missing("no script(1)") }
         for term in ["dumb", "", "no-such-terminal-9", "../no/such/path"] {
             let setTerm = term.isEmpty ? "unset TERM" : "export TERM='\(term)'"
             guard let run = try chatOnScriptTerminal(setTerm) else { XCTFail("TERM=\(term): quantty chat hung"); continue }
@@ -424,7 +425,7 @@ final class BadInputCLITests: XCTestCase {
     /// curses, whose `initscr` would print its own message and exit) says so, exits 1, writes
     /// nothing to the terminal (no escape sequence in script(1)'s typescript) and no chat history.
     func testChatWithAnUnreadableTerminfoEntry() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no script(1)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw TestEnvironment.missing("no script(1)") }
         let terminfo = dir + "/terminfo"
         try FileManager.default.createDirectory(atPath: terminfo + "/x", withIntermediateDirectories: true)
         try Data("not a terminfo entry\n".utf8).write(to: URL(fileURLWithPath: terminfo + "/x/xterm-nonexistent"))
@@ -483,7 +484,7 @@ final class BadInputCLITests: XCTestCase {
             p.waitUntilExit()
             return p.terminationStatus
         }
-        guard sh("mount -t tmpfs -o size=512k tmpfs '\(small)'") == 0 else { throw XCTSkip("cannot mount a small tmpfs here (needs root)") }
+        guard sh("mount -t tmpfs -o size=512k tmpfs '\(small)'") == 0 else { throw TestEnvironment.missing("cannot mount a small tmpfs here (needs root)") }
         defer { _ = sh("umount '\(small)'") }
         let r = try CLI.run(["quantize", tiny, small + "/q.gguf", "Q8_0", "-t", "1"], environment: env)
         XCTAssertFalse(r.uncaughtSignal)

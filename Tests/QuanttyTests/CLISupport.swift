@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Runs the real `quantty` binary that `swift build` put beside the test bundle.
 enum CLI {
@@ -31,7 +32,7 @@ enum CLI {
     static func run(_ args: [String], environment: [String: String] = [:], stdin: String? = nil,
                     timeout: TimeInterval = 300) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw XCTSkip("no quantty binary at \(binary): build the product first (make test does)")
+            throw TestEnvironment.missing("no quantty binary at \(binary): build the product first (make test does)")
         }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
@@ -79,7 +80,7 @@ enum CLI {
     static func requireModel(_ file: String) throws -> String {
         let path = modelsDirectory + "/" + file
         guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("\(path) is absent: run `quantty fetch` (make test does)")
+            throw TestEnvironment.missing("\(path) is absent: run `quantty fetch` (make test does)")
         }
         return path
     }

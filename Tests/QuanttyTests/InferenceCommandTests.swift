@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `run`, `tokenize` and `perplexity` through the real binary on the real models.
 final class InferenceCommandTests: XCTestCase {
@@ -35,7 +36,7 @@ final class InferenceCommandTests: XCTestCase {
     func testTokenizeMatchesLlamaCpp() throws {
         _ = try CLI.requireModel(CLI.smolFile)
         let path = CLI.fixtures + "/tokenizer/smollm2.json"
-        guard let data = FileManager.default.contents(atPath: path) else { throw XCTSkip("\(path) is absent") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw TestEnvironment.missing("\(path) is absent") }
         let fixture = try json(String(decoding: data, as: UTF8.self))
         let cases = try XCTUnwrap(fixture["cases"] as? [[String: Any]])
         for c in cases.prefix(6) {
@@ -53,7 +54,7 @@ final class InferenceCommandTests: XCTestCase {
     func testPerplexityMatchesLlamaCpp() throws {
         _ = try CLI.requireModel(CLI.smolFile)
         let text = CLI.fixtures + "/perplexity/gpl3.txt"
-        guard FileManager.default.fileExists(atPath: text) else { throw XCTSkip("\(text) is absent") }
+        guard FileManager.default.fileExists(atPath: text) else { throw TestEnvironment.missing("\(text) is absent") }
         let r = try CLI.run(["perplexity", "-m", "smollm2-135m-instruct", "-f", text, "-c", "256", "--json"], timeout: 900)
         XCTAssertEqual(r.status, 0, r.stderr)
         let o = try json(r.stdout)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `quantty quantize` and levels derived by `quantty fetch` (tiny fixture models: fast).
 final class LevelsQuantizeTests: XCTestCase {
@@ -14,7 +15,7 @@ final class LevelsQuantizeTests: XCTestCase {
 
     func tiny(_ name: String) throws -> String {
         let p = CLI.fixtures + "/tiny/\(name)"
-        guard FileManager.default.fileExists(atPath: p) else { throw XCTSkip("\(p) is absent") }
+        guard FileManager.default.fileExists(atPath: p) else { throw TestEnvironment.missing("\(p) is absent") }
         return p
     }
 
@@ -79,11 +80,13 @@ final class LevelsQuantizeTests: XCTestCase {
         let models = dir + "/cache/quantty/models"
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: models).sorted(),
                        ["tiny.Q4_K_M.gguf", "tiny.Q4_K_M.gguf.verified", "tiny.Q8_0.gguf", "tiny.Q8_0.gguf.verified"])
-        let t0 = Date()
+        let made = try FileManager.default.attributesOfItem(atPath: models + "/tiny.Q4_K_M.gguf")
         let second = try CLI.run(["fetch", "--all", "--config", catalog], environment: env)
         XCTAssertEqual(second.status, 0, second.stderr)
-        XCTAssertLessThan(Date().timeIntervalSince(t0), 1.0)
         XCTAssertTrue(second.stdout.contains("tiny:Q8_0 present"), second.stdout)
+        XCTAssertFalse(second.stdout.contains("made from"), "nothing is quantized again: \(second.stdout)")
+        let kept = try FileManager.default.attributesOfItem(atPath: models + "/tiny.Q4_K_M.gguf")
+        XCTAssertEqual(made[.modificationDate] as? Date, kept[.modificationDate] as? Date, "the derived level was not rewritten")
         // The derived file opens and runs.
         let run = try CLI.run(["run", "--config", catalog, "-m", "tiny:Q4_K_M", "-p", "ab", "-n", "4", "--temp", "0"], environment: env)
         XCTAssertEqual(run.status, 0, run.stderr)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Runs one of the scripts that drive the real chat in tmux (`scripts/tui-*.sh`) and waits for
 /// it with a deadline.
@@ -61,7 +62,7 @@ struct TmuxScript {
         print(r.stdout)
         if r.status == 77, !timedOut {
             try? FileManager.default.removeItem(at: work)
-            throw XCTSkip(r.stdout.split(separator: "\n").last.map(String.init) ?? "skipped")
+            throw TestEnvironment.missing(r.stdout.split(separator: "\n").last.map(String.init) ?? "skipped")
         }
         return r
     }

@@ -1,2 +1,0 @@
-import XCTest
-final class LLMPlaceholderTests: XCTestCase { func testBuilds() {} }
