@@ -129,7 +129,8 @@ public enum QuantKernels {
     /// Types with kernels: every common ggml block format plus the activation formats.
     public static let supportedTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
                                                     .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
-                                                    .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq2_xxs, .iq2_xs]
+                                                    .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq2_xxs, .iq2_xs,
+                                                    .iq2_s, .iq3_xxs, .iq3_s, .iq1_s, .iq1_m]
 
     /// The kernel for `type` at `isa` (default: the best this CPU runs); nil for unsupported
     /// types or an ISA this CPU cannot execute.
@@ -186,6 +187,11 @@ public enum QuantKernels {
             entry(TQ2_0.self, .q8_K, { TQ2_0.vecDotQ8_K($0, $1, $2) }),
             entry(IQ2_XXS.self, .q8_K, { IQ2_XXS.vecDotQ8_K($0, $1, $2) }),
             entry(IQ2_XS.self, .q8_K, { IQ2_XS.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ2_S.self, .q8_K, { IQ2_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ3_XXS.self, .q8_K, { IQ3_XXS.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ3_S.self, .q8_K, { IQ3_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ1_S.self, .q8_K, { IQ1_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ1_M.self, .q8_K, { IQ1_M.vecDotQ8_K($0, $1, $2) }),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.type, $0) })
     }()
