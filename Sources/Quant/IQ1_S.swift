@@ -193,7 +193,7 @@ func iq1BestNeighbour(_ lattice: Lattice, key: Int, _ xval: UnsafePointer<Float>
     let offset = Int(-(lattice.map[key] + 1))
     let n = Int(lattice.neighbours[offset])
     var bestScore = Float.greatestFiniteMagnitude
-    var best = -1
+    var best = Int(lattice.neighbours[offset + 1])   // kept when no distance is finite (ggml aborts)
     for j in 1...n {
         let g = Int(lattice.neighbours[offset + j])
         var d2: Float = 0
@@ -204,7 +204,6 @@ func iq1BestNeighbour(_ lattice: Lattice, key: Int, _ xval: UnsafePointer<Float>
         }
         if d2 < bestScore { bestScore = d2; best = g }
     }
-    precondition(best >= 0, "IQ1: no lattice neighbour found (non-finite input?)")
     for i in 0..<8 { L[i] = (lattice.points[8 * best + i] - 1) / 2 }
     return best
 }

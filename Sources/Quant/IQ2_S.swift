@@ -85,8 +85,10 @@ enum IQ2_S: WeightedBlockFormat {
                     if max < 1e-8 { scales[ib] = 0; continue }
                     var scale = iq2SearchGroup16(xval, weight, waux, max: max, lattice: lattice, L, Laux)
                     if scale < 0 { scale = -scale; signs = (~signs.0, ~signs.1) }
+                    // Off the lattice only for non-finite or overflowing input (ggml aborts): stored as a zero group.
+                    guard let points = lattice.indices(of: L, runs: 2, bits: 2) else { scales[ib] = 0; continue }
                     for k in 0..<2 {
-                        guard let gi = lattice.index(of: L + 8 * k, bits: 2) else { preconditionFailure("IQ2_S: point off the lattice") }
+                        let gi = points[k]
                         let r = 2 * ib + k
                         y[2 + r] = UInt8(gi & 255)
                         y[66 + r / 4] |= UInt8((gi >> 8) << (2 * (r % 4)))

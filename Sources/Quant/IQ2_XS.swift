@@ -79,8 +79,10 @@ enum IQ2_XS: WeightedBlockFormat {
                     if max < 1e-15 { scales[ib] = 0; continue }
                     var scale = iq2SearchGroup16(xval, weight, waux, max: max, lattice: lattice, L, Laux)
                     if scale < 0 { scale = -scale; s0 = ~s0 & 127; s1 = ~s1 & 127 }
+                    // Off the lattice only for non-finite or overflowing input (ggml aborts): stored as a zero group.
+                    guard let points = lattice.indices(of: L, runs: 2, bits: 2) else { scales[ib] = 0; continue }
                     for k in 0..<2 {
-                        guard let gi = lattice.index(of: L + 8 * k, bits: 2) else { preconditionFailure("IQ2_XS: point off the lattice") }
+                        let gi = points[k]
                         q2[2 * ib + k] = UInt16(gi) | UInt16(k == 0 ? s0 : s1) << 9
                     }
                     scales[ib] = scale

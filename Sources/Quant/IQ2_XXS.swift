@@ -129,8 +129,10 @@ enum IQ2_XXS: WeightedBlockFormat {
                         blockSigns = (~blockSigns.0 & 127, ~blockSigns.1 & 127, ~blockSigns.2 & 127, ~blockSigns.3 & 127)
                     }
                     let signs = [blockSigns.0, blockSigns.1, blockSigns.2, blockSigns.3]
+                    // Off the lattice only for non-finite or overflowing input (ggml aborts): stored as a zero group.
+                    guard let points = lattice.indices(of: L, runs: 4, bits: 2) else { scales[ib] = 0; continue }
                     for k in 0..<4 {
-                        guard let gi = lattice.index(of: L + 8 * k, bits: 2) else { preconditionFailure("IQ2_XXS: point off the lattice") }
+                        let gi = points[k]
                         q2[2 * ib] |= UInt32(gi) << (8 * UInt32(k))
                         q2[2 * ib + 1] |= UInt32(signs[k]) << (7 * UInt32(k))
                     }

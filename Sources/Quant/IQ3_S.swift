@@ -82,8 +82,10 @@ enum IQ3_S: WeightedBlockFormat {
                     var scale = iq3SearchGroup32(xval, weight, waux, max: max, lattice: lattice, steps: -9...9,
                                                  assumeOnGrid: false, refineAll: true, L, Laux)
                     if scale < 0 { scale = -scale; signs = signs.map { ~$0 } }
+                    // Off the lattice only for non-finite or overflowing input (ggml aborts): stored as a zero group.
+                    guard let points = lattice.indices(of: L, runs: 8, bits: 3) else { scales[ib] = 0; continue }
                     for k in 0..<8 {
-                        guard let gi = lattice.index(of: L + 4 * k, bits: 3) else { preconditionFailure("IQ3_S: point off the lattice") }
+                        let gi = points[k]
                         y[2 + 8 * ib + k] = UInt8(gi & 255)
                         y[66 + ib] |= UInt8(gi >> 8) << UInt8(k)
                     }

@@ -77,8 +77,10 @@ enum IQ3_XXS: WeightedBlockFormat {
                     var scale = iq3SearchGroup32(xval, weight, waux, max: max, lattice: lattice, steps: -15...15,
                                                  assumeOnGrid: true, refineAll: false, L, Laux)
                     if scale < 0 { scale = -scale; signs = signs.map { ~$0 & 127 } }
+                    // Off the lattice only for non-finite or overflowing input (ggml aborts): stored as a zero group.
+                    guard let points = lattice.indices(of: L, runs: 8, bits: 3) else { scales[ib] = 0; continue }
                     for k in 0..<8 {
-                        guard let gi = lattice.index(of: L + 4 * k, bits: 3) else { preconditionFailure("IQ3_XXS: point off the lattice") }
+                        let gi = points[k]
                         q3[8 * ib + k] = UInt8(gi)
                     }
                     sas[ib] = UInt32(signs[0]) | UInt32(signs[1]) << 7 | UInt32(signs[2]) << 14 | UInt32(signs[3]) << 21

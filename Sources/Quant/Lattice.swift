@@ -70,7 +70,8 @@ final class Lattice: Sendable {
 
     /// ggml's `iq2_find_best_neighbour` / `iq3_find_best_neighbour`: among the neighbours listed at
     /// `-(map[key] + 1)`, the point minimising sum weight*(scale*q - x)^2 (first on ties); writes
-    /// its levels to `L` and returns its index.
+    /// its levels to `L` and returns its index. When no distance is finite (non-finite input, where
+    /// ggml aborts) the first neighbour is taken.
     @inline(__always)
     func bestNeighbour(key: Int, _ xval: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, scale: Float,
                        _ L: UnsafeMutablePointer<Int8>) -> Int {
@@ -79,7 +80,7 @@ final class Lattice: Sendable {
                 let offset = Int(-(map[key] + 1))
                 let n = Int(nb[offset])
                 var bestD2 = Float.greatestFiniteMagnitude
-                var best = -1
+                var best = Int(nb[offset + 1])
                 for j in 1...n {
                     let g = Int(nb[offset + j])
                     var d2: Float = 0
@@ -95,13 +96,28 @@ final class Lattice: Sendable {
         }
     }
 
-    /// The lattice index of the levels in `L` (`dims` of them), or nil when they are off the lattice.
+    /// The lattice index of the levels in `L` (`dims` of them), or nil when they are off the lattice
+    /// (ggml aborts there; it only happens for non-finite or overflowing input).
     @inline(__always)
     func index(of L: UnsafePointer<Int8>, bits: Int) -> Int? {
         var key = 0
-        for i in 0..<dims { key |= Int(L[i]) << (bits * i) }
+        for i in 0..<dims {
+            guard L[i] >= 0 && Int(L[i]) < 1 << bits else { return nil }
+            key |= Int(L[i]) << (bits * i)
+        }
+        guard key < map.count else { return nil }
         let m = map[key]
         return m >= 0 ? Int(m) : nil
+    }
+
+    /// The indices of `runs` consecutive points of levels in `L`, or nil when one is off the lattice.
+    func indices(of L: UnsafePointer<Int8>, runs: Int, bits: Int) -> [Int]? {
+        var out: [Int] = []
+        for k in 0..<runs {
+            guard let i = index(of: L + dims * k, bits: bits) else { return nil }
+            out.append(i)
+        }
+        return out
     }
 }
 

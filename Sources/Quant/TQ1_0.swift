@@ -46,7 +46,7 @@ enum TQ1_0: BlockFormat {
             for j in 0..<256 { amax = Swift.max(amax, abs(x[j])) }
             let id: Float = amax != 0 ? 1 / amax : 0
             b.storeU16(floatToFP16(amax), 52)
-            @inline(__always) func t(_ k: Int) -> UInt8 { UInt8(truncatingIfNeeded: Int32(roundHalfAwayFromZero(x[k] * id)) + 1) }
+            @inline(__always) func t(_ k: Int) -> UInt8 { UInt8(truncatingIfNeeded: truncToInt32(roundHalfAwayFromZero(x[k] * id)) &+ 1) }
             @inline(__always) func pack(_ q: UInt8) -> UInt8 { UInt8(truncatingIfNeeded: (UInt16(q) * 256 + 242) / 243) }
             for m in 0..<32 {
                 var q: UInt8 = 0

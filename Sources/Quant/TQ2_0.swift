@@ -39,7 +39,7 @@ enum TQ2_0: BlockFormat {
                 for m in 0..<32 {
                     var q: UInt8 = 0
                     for n in 0..<4 {
-                        let xi = Int32(roundHalfAwayFromZero(x[m + 32 * n] * id)) + 1
+                        let xi = truncToInt32(roundHalfAwayFromZero(x[m + 32 * n] * id)) &+ 1
                         q &+= UInt8(truncatingIfNeeded: (xi & 3) << (2 * Int32(n)))
                     }
                     b[j + m] = q
