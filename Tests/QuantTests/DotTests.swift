@@ -159,6 +159,10 @@ final class DotTests: XCTestCase {
         print("QuantTests: best ISA on this CPU = \(QuantISA.best)")
         for isa in QuantISA.allCases where isa.isAvailable {
             XCTAssertEqual(QuantKernels.kernel(for: .q4_K, isa: isa)?.isa, isa)
+            // The non-linear 4-bit formats have C kernels above portable (the others keep Swift's).
+            for t in [GGMLType.iq4_nl, .iq4_xs, .mxfp4] {
+                XCTAssertEqual(QuantKernels.kernel(for: t, isa: isa)?.cVecDot != nil, isa > .portable, "\(t) \(isa)")
+            }
         }
         #if arch(x86_64)
         XCTAssertGreaterThan(QuantISA.best, .portable, "expected AVX2 or better on x86_64 test machines")
