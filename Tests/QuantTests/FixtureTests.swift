@@ -8,7 +8,8 @@ final class FixtureTests: XCTestCase {
     static let fixtureTypes: [GGMLType] = [.f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
                                            .iq4_nl, .iq4_xs, .iq3_xxs, .iq3_s, .iq2_s, .iq1_m, .tq1_0, .tq2_0, .mxfp4]
     /// Types with `.w` fixtures (quantized with `<input>.imatrix.f32`) that quantty reproduces.
-    static let weightedFixtureTypes: [GGMLType] = [.q8_0, .iq4_nl, .iq4_xs, .iq3_xxs, .iq3_s, .iq2_xxs, .iq2_xs, .iq2_s,
+    static let weightedFixtureTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+                                                   .iq4_nl, .iq4_xs, .iq3_xxs, .iq3_s, .iq2_xxs, .iq2_xs, .iq2_s,
                                                    .iq1_s, .iq1_m, .tq1_0, .tq2_0, .mxfp4]
 
     func testDequantizeMatchesGGMLBitForBit() throws {
