@@ -41,6 +41,7 @@ final class ModelIQTypesTests: XCTestCase {
     }
 
     func testEveryNewTypeLoadsAndMatchesItsDequantizedWeights() throws {
+        try skipSlowInDebug("quantizing tiny-llama to twelve types")   // about 6 minutes in a debug build
         let dir = NSTemporaryDirectory() + "quantty-iq-models-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
