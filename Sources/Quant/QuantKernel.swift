@@ -159,7 +159,9 @@ public enum QuantKernels {
                             dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
                             fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable, cVecDot: nil,
                             layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
-        if let w = f as? any WeightedBlockFormat.Type { k.quantizeWeighted = { w.quantize($0, $1, $2, weights: $3) } }
+        if F.self is any WeightedBlockFormat.Type {
+            k.quantizeWeighted = { (F.self as! any WeightedBlockFormat.Type).quantize($0, $1, $2, weights: $3) }
+        }
         return k
     }
 
