@@ -30,7 +30,7 @@ public final class GGUFFile: @unchecked Sendable {
     /// Opens and validates `path`. Errors are `GGUFFileError` naming the file.
     ///
     /// With `requireSupportedTypes` false, tensors of types quantty cannot compute with
-    /// (IQ*, TQ*, MXFP4, ...) are accepted, for tools that only describe a file (`inspect`).
+    /// (integer tensors, Q8_K activation blocks, ...) are accepted, for tools that only describe a file (`inspect`).
     public convenience init(path: String, requireSupportedTypes: Bool = true) throws(GGUFFileError) {
         // O_NONBLOCK: opening a FIFO by mistake must not hang (regular files ignore the flag).
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)

@@ -39,6 +39,9 @@ public enum QuantISA: Int, Sendable, CaseIterable, Comparable, CustomStringConve
 public struct QuantKernel: Sendable {
     public typealias Dequantize = @Sendable (_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) -> Void
     public typealias Quantize = @Sendable (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int) -> Void
+    /// Quantization steered by importance weights (one per value of `src`, or nil).
+    public typealias QuantizeWeighted = @Sendable (_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
+                                                   _ weights: UnsafePointer<Float>?) -> Void
     public typealias VecDot = @Sendable (_ count: Int, _ weights: UnsafeRawPointer, _ activations: UnsafeRawPointer) -> Float
     /// A C vec-dot kernel (the SIMD kernels), callable without a Swift closure.
     public typealias CVecDot = @convention(c) (Int32, UnsafeRawPointer?, UnsafeRawPointer?) -> Float
@@ -67,6 +70,9 @@ public struct QuantKernel: Sendable {
     public let cVecDot: CVecDot?
     /// Set for the formats of `CMatDot`: `dotMatrix` then follows llama.cpp's batch split.
     public var cMatDot: CMatDot? = nil
+    /// ggml's `quantize_<type>` with importance weights, for the formats whose search uses them
+    /// (nil: the type ignores weights; `quantize` is then the whole story).
+    public var quantizeWeighted: QuantizeWeighted? = nil
     /// Weights per block and bytes per block as summed from this implementation's block layout;
     /// they must equal `type.blockSize` / `type.typeSize` (checked by the tests, like ggml's static_asserts).
     public let layoutBlockSize: Int
@@ -109,10 +115,12 @@ public struct QuantKernel: Sendable {
     }
 
     func with(vecDot: VecDot? = nil, cVecDot: CVecDot? = nil, fromFloat: Quantize? = nil, isa: QuantISA) -> QuantKernel {
-        QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
+        var k = QuantKernel(type: type, vecDotType: vecDotType, dequantize: dequantize, quantize: quantize,
                     fromFloat: fromFloat ?? self.fromFloat, vecDot: vecDot ?? self.vecDot, isa: isa,
                     cVecDot: vecDot == nil ? self.cVecDot : cVecDot,
                     layoutBlockSize: layoutBlockSize, layoutTypeSize: layoutTypeSize)
+        k.quantizeWeighted = quantizeWeighted
+        return k
     }
 }
 
@@ -120,7 +128,9 @@ public struct QuantKernel: Sendable {
 public enum QuantKernels {
     /// Types with kernels: every common ggml block format plus the activation formats.
     public static let supportedTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
-                                                    .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K]
+                                                    .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
+                                                    .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq2_xxs, .iq2_xs,
+                                                    .iq2_s, .iq3_xxs, .iq3_s, .iq1_s, .iq1_m]
 
     /// The kernel for `type` at `isa` (default: the best this CPU runs); nil for unsupported
     /// types or an ISA this CPU cannot execute.
@@ -145,10 +155,14 @@ public enum QuantKernels {
 
     private static func entry<F: BlockFormat>(_ f: F.Type, _ vecDotType: GGMLType, _ vecDot: @escaping QuantKernel.VecDot,
                                               fromFloat: QuantKernel.Quantize? = nil) -> QuantKernel {
-        QuantKernel(type: F.type, vecDotType: vecDotType,
-                    dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
-                    fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable, cVecDot: nil,
-                    layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
+        var k = QuantKernel(type: F.type, vecDotType: vecDotType,
+                            dequantize: { F.dequantize($0, $1, $2) }, quantize: { F.quantize($0, $1, $2) },
+                            fromFloat: fromFloat ?? { F.quantize($0, $1, $2) }, vecDot: vecDot, isa: .portable, cVecDot: nil,
+                            layoutBlockSize: F.blockSize, layoutTypeSize: F.typeSize)
+        if F.self is any WeightedBlockFormat.Type {
+            k.quantizeWeighted = { (F.self as! any WeightedBlockFormat.Type).quantize($0, $1, $2, weights: $3) }
+        }
+        return k
     }
 
     static let portable: [GGMLType: QuantKernel] = {
@@ -168,6 +182,18 @@ public enum QuantKernels {
             entry(Q5_K.self, .q8_K, { Q5_K.vecDotQ8_K($0, $1, $2) }),
             entry(Q6_K.self, .q8_K, { Q6_K.vecDotQ8_K($0, $1, $2) }),
             entry(Q8_K.self, .q8_K, { Q8_K.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ4_NL.self, .q8_0, { IQ4_NL.vecDotQ8_0($0, $1, $2) }),
+            entry(IQ4_XS.self, .q8_K, { IQ4_XS.vecDotQ8_K($0, $1, $2) }),
+            entry(MXFP4.self, .q8_0, { MXFP4.vecDotQ8_0($0, $1, $2) }),
+            entry(TQ1_0.self, .q8_K, { TQ1_0.vecDotQ8_K($0, $1, $2) }),
+            entry(TQ2_0.self, .q8_K, { TQ2_0.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ2_XXS.self, .q8_K, { IQ2_XXS.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ2_XS.self, .q8_K, { IQ2_XS.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ2_S.self, .q8_K, { IQ2_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ3_XXS.self, .q8_K, { IQ3_XXS.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ3_S.self, .q8_K, { IQ3_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ1_S.self, .q8_K, { IQ1_S.vecDotQ8_K($0, $1, $2) }),
+            entry(IQ1_M.self, .q8_K, { IQ1_M.vecDotQ8_K($0, $1, $2) }),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.type, $0) })
     }()

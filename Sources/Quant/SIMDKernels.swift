@@ -51,6 +51,15 @@ enum SIMDKernels {
         case .q6_K:
             if avx512 { return qt_vec_dot_q6_K_q8_K_avx512 }
             return qt_vec_dot_q6_K_q8_K_avx2
+        case .iq4_nl:
+            if avx512 { return qt_vec_dot_iq4_nl_q8_0_avx512 }
+            return qt_vec_dot_iq4_nl_q8_0_avx2
+        case .iq4_xs:
+            if avx512 { return qt_vec_dot_iq4_xs_q8_K_avx512 }
+            return qt_vec_dot_iq4_xs_q8_K_avx2
+        case .mxfp4:
+            if avx512 { return qt_vec_dot_mxfp4_q8_0_avx512 }
+            return qt_vec_dot_mxfp4_q8_0_avx2
         case .f16:
             if avx512 { return qt_vec_dot_f16_avx512 }
             return qt_vec_dot_f16_avx2

@@ -28,7 +28,9 @@ import XCTest
 /// rounding) and |vecDot - D| <= tolQ + tolS + tolF; a kernel fed one perturbed activation must fail
 /// the tight check.
 final class DotTests: XCTestCase {
-    static let weightTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
+    static let weightTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K,
+                                          .iq4_nl, .iq4_xs, .iq3_xxs, .iq3_s, .iq2_xxs, .iq2_xs, .iq2_s, .iq1_s, .iq1_m,
+                                          .tq1_0, .tq2_0, .mxfp4]
 
     /// Offsets of the fp16 "d" fields (set to powers of two in the exactness test) and of the one
     /// zeroed to expose the min part; nil for scalar types.
@@ -36,6 +38,9 @@ final class DotTests: XCTestCase {
         .q4_0: ([0], nil), .q5_0: ([0], nil), .q8_0: ([0], nil),
         .q4_1: ([0, 2], 0), .q5_1: ([0, 2], 0),
         .q2_K: ([80, 82], 80), .q3_K: ([108], nil), .q4_K: ([0, 2], 0), .q5_K: ([0, 2], 0), .q6_K: ([208], nil),
+        .iq4_nl: ([0], nil), .iq4_xs: ([0], nil), .iq3_xxs: ([0], nil), .iq3_s: ([0], nil), .iq2_xxs: ([0], nil),
+        .iq2_xs: ([0], nil), .iq2_s: ([0], nil), .iq1_s: ([0], nil), .tq1_0: ([52], nil), .tq2_0: ([64], nil),
+        // mxfp4 (an E8M0 byte): quantized dyadic rows instead; iq1_m (f16 spread over the scale words): see the exactness test.
     ]
 
     struct Bounds { var dHat: Double; var tolQ: Double; var tolS: Double; var tolF: Double; var exact: Double }
@@ -154,6 +159,10 @@ final class DotTests: XCTestCase {
         print("QuantTests: best ISA on this CPU = \(QuantISA.best)")
         for isa in QuantISA.allCases where isa.isAvailable {
             XCTAssertEqual(QuantKernels.kernel(for: .q4_K, isa: isa)?.isa, isa)
+            // The non-linear 4-bit formats have C kernels above portable (the others keep Swift's).
+            for t in [GGMLType.iq4_nl, .iq4_xs, .mxfp4] {
+                XCTAssertEqual(QuantKernels.kernel(for: t, isa: isa)?.cVecDot != nil, isa > .portable, "\(t) \(isa)")
+            }
         }
         #if arch(x86_64)
         XCTAssertGreaterThan(QuantISA.best, .portable, "expected AVX2 or better on x86_64 test machines")
@@ -224,6 +233,12 @@ final class DotTests: XCTestCase {
                 weights = (0..<k.rowBytes(n)!).map { _ in UInt8.random(in: 0...255, using: &g) }
                 for b in stride(from: 0, to: weights.count, by: type.typeSize) {
                     for f in fields.d { weights[b + f] = 0x00; weights[b + f + 1] = 0x2C }   // 2^-4
+                }
+            } else if type == .iq1_m {
+                // Random bytes with the f16 super-scale (the top nibbles of the four scale words) set to 2^-4 (0x2C00).
+                weights = (0..<k.rowBytes(n)!).map { _ in UInt8.random(in: 0...255, using: &g) }
+                for b in stride(from: 0, to: weights.count, by: type.typeSize) {
+                    for (w, nibble) in zip([49, 51, 53, 55], [UInt8(0x0), 0x0, 0xC, 0x2]) { weights[b + w] = weights[b + w] & 0x0F | nibble << 4 }
                 }
             } else {
                 weights = k.quantize((0..<n).map { _ in Float(Int.random(in: -64...64, using: &g)) / 64 })

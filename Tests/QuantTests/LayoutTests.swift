@@ -5,7 +5,7 @@ import XCTest
 final class LayoutTests: XCTestCase {
     /// Each format's layout-derived size must equal GGMLType's size (ggml's static_assert).
     func testBlockSizesMatchGGMLType() {
-        XCTAssertEqual(QuantKernels.supportedTypes.count, 15)
+        XCTAssertEqual(QuantKernels.supportedTypes.count, 27)
         for t in QuantKernels.supportedTypes {
             let k = QuantKernels.kernel(for: t, isa: .portable)!
             XCTAssertEqual(k.layoutTypeSize, t.typeSize, "\(t) typeSize")
@@ -21,10 +21,14 @@ final class LayoutTests: XCTestCase {
                 XCTAssertEqual(k.vecDotType.blockSize % t.blockSize == 0 || t.blockSize % k.vecDotType.blockSize == 0, true)
             }
         }
-        XCTAssertNil(QuantKernels.kernel(for: .iq2_xxs))
+        XCTAssertNil(QuantKernels.kernel(for: .i32))
         let expected: [GGMLType: GGMLType] = [.q4_0: .q8_0, .q5_0: .q8_0, .q8_0: .q8_0, .q4_1: .q8_1, .q5_1: .q8_1,
                                               .q2_K: .q8_K, .q3_K: .q8_K, .q4_K: .q8_K, .q5_K: .q8_K, .q6_K: .q8_K,
-                                              .f16: .f16, .bf16: .bf16, .f32: .f32]
+                                              .f16: .f16, .bf16: .bf16, .f32: .f32,
+                                              // ggml-cpu's type_traits_cpu: IQ4_NL and MXFP4 pair with Q8_0, the other new types with Q8_K.
+                                              .iq4_nl: .q8_0, .mxfp4: .q8_0, .iq4_xs: .q8_K, .iq3_xxs: .q8_K, .iq3_s: .q8_K,
+                                              .iq2_xxs: .q8_K, .iq2_xs: .q8_K, .iq2_s: .q8_K, .iq1_s: .q8_K, .iq1_m: .q8_K,
+                                              .tq1_0: .q8_K, .tq2_0: .q8_K]
         for (t, v) in expected { XCTAssertEqual(QuantKernels.kernel(for: t)?.vecDotType, v, "\(t)") }
     }
 }

@@ -16,6 +16,31 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    /// Importance weights come from a file: zero, negative, huge and non-finite weights (and
+    /// non-finite values) must never trap either, and give whole blocks of the right size.
+    func testExtremeImportanceWeightsDoNotTrap() {
+        var g = SplitMix64(seed: 3)
+        let n = 512
+        let x = (0..<n).map { _ in Float.random(in: -1...1, using: &g) }
+        var xBad = x
+        xBad[3] = .nan; xBad[260] = .infinity; xBad[261] = -3e38; xBad[262] = 3e38
+        let weightSets: [[Float]] = [
+            [Float](repeating: 0, count: n), [Float](repeating: -1, count: n), [Float](repeating: 3e38, count: n),
+            (0..<n).map { $0 % 3 == 0 ? .nan : $0 % 3 == 1 ? .infinity : 1 }, (0..<n).map { Float($0 % 7) },
+        ]
+        for t in QuantKernels.supportedTypes {
+            let k = QuantKernels.kernel(for: t, isa: .portable)!
+            guard k.quantizeWeighted != nil else { continue }
+            for w in weightSets {
+                for values in [x, xBad] {
+                    let q = k.quantize(values, rowLength: n, weights: w)
+                    XCTAssertEqual(q.count, k.rowBytes(n), "\(t)")
+                    XCTAssertEqual(k.dequantize(q).count, n, "\(t)")
+                }
+            }
+        }
+    }
+
     func testDotRowsMatchesVecDot() {
         var g = SplitMix64(seed: 11)
         let n = 512, rows = 5

@@ -27,6 +27,9 @@ int qt_cpu_has_avx512vl(void);
     float qt_vec_dot_q4_K_q8_K_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q5_K_q8_K_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_q6_K_q8_K_##S(int n, const void *x, const void *y); \
+    float qt_vec_dot_iq4_nl_q8_0_##S(int n, const void *x, const void *y); \
+    float qt_vec_dot_iq4_xs_q8_K_##S(int n, const void *x, const void *y); \
+    float qt_vec_dot_mxfp4_q8_0_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_f16_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_bf16_##S(int n, const void *x, const void *y); \
     float qt_vec_dot_f32_##S(int n, const void *x, const void *y); \
