@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Catalog"]),
         .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
     ]
 )

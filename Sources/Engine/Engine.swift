@@ -90,7 +90,7 @@ public actor Engine {
     var activeStop: StopFlag?
     /// Levels already opened (mapped, with their KV cache and conversation), most recently
     /// used last; `swap` returns to one of them without reading its file again.
-    var openLevels: [(key: String, model: LoadedModel)] = []
+    var openLevels: [(key: OpenLevelKey, model: LoadedModel)] = []
     /// How many levels `swap` keeps open (the current one included).
     public var maxOpenLevels: Int
 
@@ -110,7 +110,7 @@ public actor Engine {
         let threads = self.threads
         let loaded = try await compute.run { try LoadedModel(path: path, options: options, threads: threads) }
         current = loaded
-        openLevels = [(Self.key(path, options), loaded)]
+        openLevels = [(OpenLevelKey(path, options), loaded)]
         return loaded.info
     }
 

@@ -38,23 +38,15 @@ struct ChatCommand: AsyncParsableCommand {
             var startRow = backend.defaultRow()
             if let model {
                 let rows = await backend.models()
-                let resolvedId = (try? catalog.resolve(model)).map { $0.model != nil ? $0.label : $0.path }
-                guard let r = rows.first(where: { $0.id == model || $0.id == resolvedId }) else {
+                let wanted = ((try? catalog.resolve(catalog.reference(model)).reference) ?? catalog.reference(model)).standardized
+                guard let r = rows.first(where: { $0.id == model || $0.reference.standardized == wanted }) else {
                     throw UserError("no model '\(model)' in the catalog or the model folders (see `quantty models`)")
                 }
                 startRow = r
             }
             let (loadedTheme, themeError) = Theme.load(named: theme ?? "dark", directories: Theme.directories())
             var settings = ChatSettings()
-            if let entry = startRow.flatMap({ try? catalog.resolve($0.id).model }) ?? nil {
-                if let s = entry.systemPrompt { settings.systemPrompt = s }
-                if let v = entry.sampling.temperature { settings.temperature = v }
-                if let v = entry.sampling.topK { settings.topK = v }
-                if let v = entry.sampling.topP { settings.topP = v }
-                if let v = entry.sampling.minP { settings.minP = v }
-                if let v = entry.sampling.repeatPenalty { settings.repeatPenalty = v }
-                if let v = entry.sampling.seed { settings.seed = UInt64(v) }
-            }
+            if let entry = startRow.flatMap({ backend.library.entry($0.reference) }) { settings.apply(catalog: entry) }
             // The terminal starts after everything that can fail and before anything is
             // written: a TERM curses cannot drive leaves no chat history behind.
             let terminal: Terminal

@@ -72,10 +72,9 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func resolveLevels() throws -> (base: Level, others: [Level], modelName: String) {
-        func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".gguf") }
         var entry: ModelEntry?
         var modelName = (model as NSString).lastPathComponent
-        if !isPath(model), !FileManager.default.fileExists(atPath: model) {
+        if case .catalog = ModelReference(parsing: model) {
             let catalog = try global.catalog()
             guard let e = catalog.model(model) else {
                 throw UserError("no model '\(model)' in the catalog (models: \(catalog.models.map(\.id).joined(separator: ", "))); a GGUF file path works too")
@@ -85,7 +84,7 @@ struct CompareCommand: AsyncParsableCommand {
         }
         let dir = Paths().modelsDirectory
         func level(_ s: String) throws -> Level {
-            if isPath(s) {
+            if case .file = ModelReference(parsing: s) {
                 guard FileManager.default.fileExists(atPath: s) else { throw UserError("\(s): no such file") }
                 return Level(name: ((s as NSString).lastPathComponent as NSString).deletingPathExtension, path: s)
             }

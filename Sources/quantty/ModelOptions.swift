@@ -24,16 +24,15 @@ struct ChosenModel {
     var load: LoadOptions
 
     init(_ options: ModelOptions, global: GlobalOptions) throws {
-        let ref = options.model
-        let isPath = ref.map { FileManager.default.fileExists(atPath: $0) || $0.contains("/") || $0.hasSuffix(".gguf") } ?? false
-        if let ref, isPath {
-            path = ref
-            label = (ref as NSString).lastPathComponent
+        let ref = options.model.map { ModelReference(parsing: $0) }
+        if case .file(let file)? = ref {
+            path = file
+            label = (file as NSString).lastPathComponent
             entry = nil
         } else {
             let catalog = try global.catalog()
             let r: ResolvedModel
-            do { r = try catalog.resolve(ref) } catch { throw UserError(error) }
+            do { r = try catalog.resolve(ref ?? catalog.reference(nil)) } catch { throw UserError(error) }
             path = r.path
             label = r.label
             entry = r.model
@@ -48,15 +47,7 @@ struct ChosenModel {
 
     /// Sampling from the catalog's defaults for this model, else llama.cpp's.
     var sampling: SamplingParameters {
-        var p = SamplingParameters()
-        guard let s = entry?.sampling else { return p }
-        if let v = s.temperature { p.temperature = Float(v) }
-        if let v = s.topK { p.topK = v }
-        if let v = s.topP { p.topP = Float(v) }
-        if let v = s.minP { p.minP = Float(v) }
-        if let v = s.repeatPenalty { p.repeatPenalty = Float(v) }
-        if let v = s.seed { p.seed = UInt64(v) }
-        return p
+        entry.map { SamplingParameters(catalog: $0.sampling) } ?? SamplingParameters()
     }
 
     /// Opens the model on a new engine.

@@ -1,3 +1,4 @@
+import Catalog
 import XCTest
 @testable import TUI
 
@@ -5,15 +6,15 @@ import XCTest
 /// through the controller with a fake backend.
 final class LevelsAppStateTests: XCTestCase {
     static let rows = [
-        ModelRow(id: "m:Q4_1", name: "M", architecture: "llama", parameters: "135M", level: "Q4_1",
+        ModelRow(reference: .catalog(model: "m", level: "Q4_1"), name: "M", architecture: "llama", parameters: "135M", level: "Q4_1",
                  sizeBytes: 92 << 20, bitsPerWeight: 5.0, isPresent: true),
-        ModelRow(id: "m:Q4_K_M", name: "M", architecture: "llama", parameters: "135M", level: "Q4_K_M",
+        ModelRow(reference: .catalog(model: "m", level: "Q4_K_M"), name: "M", architecture: "llama", parameters: "135M", level: "Q4_K_M",
                  sizeBytes: 100 << 20, bitsPerWeight: 6.2, isPresent: true),
-        ModelRow(id: "m:Q5_K_M", name: "M", architecture: "llama", parameters: "135M", level: "Q5_K_M",
+        ModelRow(reference: .catalog(model: "m", level: "Q5_K_M"), name: "M", architecture: "llama", parameters: "135M", level: "Q5_K_M",
                  sizeBytes: 107 << 20, bitsPerWeight: 6.6, isPresent: true),
-        ModelRow(id: "m:Q8_0", name: "M", architecture: "llama", parameters: "135M", level: "Q8_0",
+        ModelRow(reference: .catalog(model: "m", level: "Q8_0"), name: "M", architecture: "llama", parameters: "135M", level: "Q8_0",
                  sizeBytes: 138 << 20, bitsPerWeight: 8.5, isPresent: true),
-        ModelRow(id: "other:Q8_0", name: "Other", architecture: "qwen3", parameters: "0.6B", level: "Q8_0",
+        ModelRow(reference: .catalog(model: "other", level: "Q8_0"), name: "Other", architecture: "qwen3", parameters: "0.6B", level: "Q8_0",
                  sizeBytes: 600 << 20, bitsPerWeight: 8.5, isPresent: true),
     ]
 

@@ -20,7 +20,7 @@ final class LevelsEngineBackendTests: XCTestCase {
             LevelEntry(name: "Q8_0", file: tiny + "/tiny-llama-q8_0.gguf"),
         ])
         let b = EngineBackend(catalog: Catalog(path: "test", defaultModel: "tiny", models: [entry]))
-        let rows = entry.levels.map { b.row(model: entry, level: $0) }
+        let rows = entry.levels.map { ModelRow(b.library.listing(model: entry, level: $0)) }
         return (b, rows)
     }
 

@@ -70,7 +70,7 @@ final class SettingsAndHistoryTests: XCTestCase {
         XCTAssertEqual(r.settings, expected)
         XCTAssertEqual(r.turns, [ChatTurn(.system, "You are terse."), ChatTurn(.user, "hi")])
         // ... and what the engine backend makes of them.
-        let p = EngineBackend.sampling(r.settings)
+        let p = r.settings.sampling
         XCTAssertEqual(p.temperature, 0.25); XCTAssertEqual(p.topK, 12); XCTAssertEqual(p.topP, 0.8)
         XCTAssertEqual(p.minP, 0.1); XCTAssertEqual(p.repeatPenalty, 1.3); XCTAssertEqual(p.seed, 1234)
 

@@ -34,7 +34,8 @@ public final class InferenceSession: @unchecked Sendable {
     private let logits: ScratchBuffer<Float>   // (logitChunk, vocab)
 
     /// - Parameters:
-    ///   - contextLength: positions the KV cache holds (default: the model's, at most 4096).
+    ///   - contextLength: positions the KV cache holds (default: `ContextPolicy`'s); an
+    ///     explicit length is taken as is, also beyond the trained one (the engine clamps).
     ///   - threads: compute threads, the caller included.
     ///   - maxBatch: tokens per micro-batch; scratch memory grows with it.
     ///   - kvCacheType: F16 like llama.cpp (default) or F32.
@@ -42,7 +43,7 @@ public final class InferenceSession: @unchecked Sendable {
                 kvCacheType: KVCacheType = .f16) {
         self.model = model
         let c = model.configuration
-        let ctx = max(1, contextLength ?? min(c.contextLength, 4096))
+        let ctx = max(1, contextLength ?? ContextPolicy.contextLength(asked: nil, trained: c.contextLength))
         self.maxBatch = max(1, min(maxBatch, ctx))
         pool = ThreadPool(threads: threads)
         cache = KVCache(configuration: c, contextLength: ctx, maxBatch: self.maxBatch, type: kvCacheType)

@@ -1,7 +1,12 @@
 import CKernels
 
 /// Element type of the KV cache. llama.cpp's default (and the fixtures') is F16.
-public enum KVCacheType: String, Sendable { case f32, f16 }
+public enum KVCacheType: String, Sendable {
+    case f32, f16
+
+    /// Bytes of one element.
+    public var elementSize: Int { self == .f16 ? 2 : 4 }
+}
 
 /// Keys and values of every layer, sized once for the session's context length.
 ///
@@ -45,13 +50,31 @@ public final class KVCache: @unchecked Sendable {
         self.type = type
         self.contextLength = contextLength
         self.maxBatch = maxBatch
-        let size = type == .f16 ? 2 : 4
         layers = (0..<c.layerCount).map { il in
-            let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
-            let capacity = window.map { min(contextLength, $0 + maxBatch) } ?? contextLength
-            return Layer(capacity: capacity, window: window, keyWidth: c.headCountKV * c.headDim,
-                         valueWidth: c.headCountKV * c.valueDim, elementSize: size)
+            Layer(capacity: Self.capacity(ofLayer: il, configuration: c, contextLength: contextLength, maxBatch: maxBatch),
+                  window: c.isSlidingWindowLayer(il) ? c.slidingWindow : nil, keyWidth: c.headCountKV * c.headDim,
+                  valueWidth: c.headCountKV * c.valueDim, elementSize: type.elementSize)
         }
+    }
+
+    // MARK: - Sizing (the one formula)
+
+    /// Slots of layer `il`: the whole context, or `window + maxBatch` for a sliding-window layer.
+    static func capacity(ofLayer il: Int, configuration c: ModelConfiguration, contextLength: Int, maxBatch: Int) -> Int {
+        let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
+        return window.map { min(contextLength, $0 + maxBatch) } ?? contextLength
+    }
+
+    /// Bytes a cache of `contextLength` positions would take, without allocating it (in
+    /// `Double`: a file may claim billions of positions).
+    public static func expectedByteCount(configuration c: ModelConfiguration, contextLength: Int, maxBatch: Int,
+                                         type: KVCacheType = .f16) -> Double {
+        var bytes = 0.0
+        for il in 0 ..< c.layerCount {
+            let slots = Double(capacity(ofLayer: il, configuration: c, contextLength: contextLength, maxBatch: maxBatch))
+            bytes += slots * Double(c.headCountKV) * Double(c.headDim + c.valueDim) * Double(type.elementSize)
+        }
+        return bytes
     }
 
     /// Bytes held by keys and values.

@@ -190,16 +190,10 @@ public struct AppState: Sendable {
 
     // MARK: - Levels (F3) and compare mode (F4)
 
-    /// The catalog model a row belongs to: `id` of `id:LEVEL`, else the row's id (a file).
-    static func modelKey(_ row: ModelRow) -> String {
-        guard !row.id.contains("/"), let colon = row.id.lastIndex(of: ":") else { return row.id }
-        return String(row.id[..<colon])
-    }
-
     /// Every level of `row`'s model that the picker knows, highest precision first.
     public func levels(of row: ModelRow) -> [ModelRow] {
-        let key = Self.modelKey(row)
-        var rows = picker.rows.filter { Self.modelKey($0) == key }
+        let key = row.reference.modelIdentity
+        var rows = picker.rows.filter { $0.reference.modelIdentity == key }
         if !rows.contains(where: { $0.id == row.id && $0.level == row.level }) { rows.append(row) }
         return rows.sorted { ($0.bitsPerWeight ?? 0) > ($1.bitsPerWeight ?? 0) }
     }
