@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF", "Catalog"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Catalog"]),
         .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
     ]

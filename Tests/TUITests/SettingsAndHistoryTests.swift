@@ -6,6 +6,33 @@ import XCTest
 /// F5 settings reach the next reply (and the context length reloads the model), they and the
 /// input history persist in the store across runs, and the small fixes of issue 5.
 final class SettingsAndHistoryTests: XCTestCase {
+    /// A catalog model's defaults become the chat's settings through the one catalog->sampler
+    /// conversion, and read back as the decimals the catalog wrote.
+    func testCatalogDefaultsBecomeSettings() throws {
+        let c = try Catalog.parse(text: """
+        default = "m"
+        [models.m]
+        name = "M"
+        system_prompt = "Be brief."
+        [models.m.sampling]
+        temperature = 0.6
+        top_p = 0.9
+        repeat_penalty = 1.05
+        seed = 3
+        [models.m.levels.Q8_0]
+        file = "m.gguf"
+        """, path: "t.toml")
+        var s = ChatSettings()
+        s.apply(catalog: try XCTUnwrap(c.model("m")))
+        XCTAssertEqual(s.systemPrompt, "Be brief.")
+        XCTAssertEqual(s.temperature, 0.6)
+        XCTAssertEqual(s.topP, 0.9)
+        XCTAssertEqual(s.repeatPenalty, 1.05)
+        XCTAssertEqual(s.seed, 3)
+        XCTAssertEqual(s.topK, ChatSettings().topK, "unset keys keep the chat's defaults")
+        XCTAssertEqual(s.minP, ChatSettings().minP)
+    }
+
     var dir = ""
 
     override func setUpWithError() throws {

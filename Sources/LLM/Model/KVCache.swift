@@ -98,7 +98,8 @@ public final class KVCache: @unchecked Sendable {
 
     /// Stores `tokens` rows of keys and values (F32) at positions `start...`.
     /// k: (tokens, keyWidth); v: (tokens, valueWidth).
-    func store(layer il: Int, start: Int, tokens: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+    /// `simd`: convert to F16 with the F16C kernel (the session's `ForwardKernels`).
+    func store(layer il: Int, start: Int, tokens: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, simd: Bool) {
         let l = layers[il]
         for t in 0..<tokens {
             let slot = (start + t) % l.capacity
@@ -110,7 +111,7 @@ public final class KVCache: @unchecked Sendable {
                 let kd = l.keys.assumingMemoryBound(to: UInt16.self) + slot * l.keyWidth
                 let vd = l.values.assumingMemoryBound(to: UInt16.self) + slot * l.valueWidth
                 #if arch(x86_64)
-                if AttentionKernels.useSIMD {
+                if simd {
                     qt_f32_to_f16_avx2(Int32(l.keyWidth), k + t * l.keyWidth, kd)
                     qt_f32_to_f16_avx2(Int32(l.valueWidth), v + t * l.valueWidth, vd)
                     continue
