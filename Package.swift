@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF", "Catalog"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "Catalog"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Catalog", "LLM"]),
         .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog"]),
     ]
 )

@@ -106,7 +106,7 @@ extension Engine {
             return SwapResult(info: entry.model.info, seconds: Date().timeIntervalSince(t0), reused: true)
         }
         let threads = self.threads
-        let loaded = try await compute.run { try LoadedModel(path: path, options: options, threads: threads) }
+        let loaded = try await compute.run { try OpenModel(path: path, options: options, threads: threads) }
         openLevels.append((key, loaded))
         current = loaded
         while openLevels.count > maxOpenLevels { openLevels.removeFirst() }
@@ -145,7 +145,7 @@ extension Engine {
     private func runCompare(_ request: GenerationRequest, levels: [CompareLevel], flag: StopFlag,
                             continuation: AsyncThrowingStream<CompareEvent, Error>.Continuation) async throws {
         guard !levels.isEmpty else { continuation.yield(.finished); return }
-        let previous: (LoadedModel, OpenLevelKey?)? = current.map { cur in (cur, openLevels.first { e in e.model === cur }?.key) }
+        let previous: (OpenModel, OpenLevelKey?)? = current.map { cur in (cur, openLevels.first { e in e.model === cur }?.key) }
         defer {
             if let (m, key) = previous, let key, openLevels.contains(where: { $0.key == key }) { current = m }
         }

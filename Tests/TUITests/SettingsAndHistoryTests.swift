@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import LLM
 import XCTest
 @testable import TUI
 
@@ -95,7 +96,7 @@ final class SettingsAndHistoryTests: XCTestCase {
         try await waitUntil(c) { !$0.isGenerating }
         let r = try XCTUnwrap(backend.lastRequest)
         XCTAssertEqual(r.settings, expected)
-        XCTAssertEqual(r.turns, [ChatTurn(.system, "You are terse."), ChatTurn(.user, "hi")])
+        XCTAssertEqual(r.turns, [ChatMessage(role: .system, content: "You are terse."), ChatMessage(role: .user, content: "hi")])
         // ... and what the engine backend makes of them.
         let p = r.settings.sampling
         XCTAssertEqual(p.temperature, 0.25); XCTAssertEqual(p.topK, 12); XCTAssertEqual(p.topP, 0.8)
@@ -278,7 +279,7 @@ final class ContextLengthEngineTests: XCTestCase {
         XCTAssertEqual(m.contextSize, 512, "the catalog's context_length")
         var settings = ChatSettings()
         settings.temperature = 0; settings.seed = 7
-        let conversation = ChatRequest(turns: [ChatTurn(.user, "hello"), ChatTurn(.assistant, "hi there")], settings: settings)
+        let conversation = ChatRequest(turns: [ChatMessage(role: .user, content: "hello"), ChatMessage(role: .assistant, content: "hi there")], settings: settings)
 
         // Same context: nothing to do.
         var none: [BackendEvent] = []
@@ -298,7 +299,7 @@ final class ContextLengthEngineTests: XCTestCase {
 
         // A reply on the reloaded model reports the new context.
         var reply: [BackendEvent] = []
-        let next = ChatRequest(turns: conversation.turns + [ChatTurn(.user, "more")], settings: settings)
+        let next = ChatRequest(turns: conversation.turns + [ChatMessage(role: .user, content: "more")], settings: settings)
         for await e in b.generate(next) { reply.append(e) }
         XCTAssertTrue(reply.contains { if case .metrics(let m) = $0 { return m.contextSize == 256 }; return false }, "\(reply)")
 

@@ -89,14 +89,9 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         return target
     }
 
-    static func messages(_ turns: [ChatTurn]) -> [LLM.ChatMessage] {
-        turns.compactMap { t in
-            switch t.role {
-            case .system: return t.text.isEmpty ? nil : .system(t.text)
-            case .user: return .user(t.text)
-            case .assistant: return .assistant(t.text)
-            }
-        }
+    /// The conversation as the engine reads it: an empty system prompt is left out.
+    static func messages(_ turns: [ChatMessage]) -> [ChatMessage] {
+        turns.filter { !($0.role == .system && $0.content.isEmpty) }
     }
 
     public func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> {

@@ -4,7 +4,7 @@ import LLM
 
 /// One open model with its session and conversation state. Used only on the engine's
 /// compute thread.
-final class LoadedModel: @unchecked Sendable {
+final class OpenModel: @unchecked Sendable {
     let model: Model
     let tokenizer: Tokenizer
     let template: ChatTemplate
