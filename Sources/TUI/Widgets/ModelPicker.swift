@@ -80,7 +80,7 @@ public struct ModelPicker: Equatable, Sendable {
     static let columns: [(String, Int)] = [("name", 0), ("arch", 8), ("params", 8), ("level", 8), ("size", 10), ("bpw", 6), ("", 8)]
 
     /// Draws a framed list in `area` under `title` (the model picker's, or the level picker's).
-    public func render(into grid: inout CellGrid, area: Rect, title: String = ModelPicker.modelsTitle) {
+    public func render(into grid: inout CellGrid, area: Rect, title: String) {
         Frame.draw(into: &grid, area: area, title: title)
         let inner = area.inset(1)
         guard inner.height >= 3 else { return }
