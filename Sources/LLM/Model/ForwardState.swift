@@ -121,8 +121,8 @@ final class ForwardState: @unchecked Sendable {
         for t in 0..<tokens {
             Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: c.ropeBase, freqScale: c.ropeFreqScale,
                           into: ropeGlobal.pointer + t * c.ropeDimensions)
-            if c.slidingWindow != nil {
-                Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: c.slidingRopeBase, freqScale: 1,
+            if let w = c.slidingWindow {
+                Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: w.ropeBase, freqScale: 1,
                               into: ropeLocal.pointer + t * c.ropeDimensions)
             }
         }

@@ -52,7 +52,7 @@ public final class KVCache: @unchecked Sendable {
         self.maxBatch = maxBatch
         layers = (0..<c.layerCount).map { il in
             Layer(capacity: Self.capacity(ofLayer: il, configuration: c, contextLength: contextLength, maxBatch: maxBatch),
-                  window: c.isSlidingWindowLayer(il) ? c.slidingWindow : nil, keyWidth: c.headCountKV * c.headDim,
+                  window: c.window(layer: il), keyWidth: c.headCountKV * c.headDim,
                   valueWidth: c.headCountKV * c.valueDim, elementSize: type.elementSize)
         }
     }
@@ -61,8 +61,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// Slots of layer `il`: the whole context, or `window + maxBatch` for a sliding-window layer.
     static func capacity(ofLayer il: Int, configuration c: ModelConfiguration, contextLength: Int, maxBatch: Int) -> Int {
-        let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
-        return window.map { min(contextLength, $0 + maxBatch) } ?? contextLength
+        c.window(layer: il).map { min(contextLength, $0 + maxBatch) } ?? contextLength
     }
 
     /// Bytes a cache of `contextLength` positions would take, without allocating it (in
