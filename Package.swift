@@ -52,8 +52,8 @@ let package = Package(
         .testTarget(name: "QuantTests", dependencies: ["Quant", "GGUF", "TestSupport"]),
         .testTarget(name: "LLMTests", dependencies: ["LLM", "Quant", "GGUF", "TestSupport"]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF", "TestSupport"]),
-        .testTarget(name: "TUITests", dependencies: ["TUI", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "LLM", "GGUF", "Catalog", "TestSupport"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Catalog", "LLM", "TestSupport"]),
         .testTarget(name: "QuanttyTests", dependencies: ["GGUF", "Catalog", "TestSupport"]),
     ]
 )

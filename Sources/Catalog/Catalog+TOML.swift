@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import TOMLKit
 
 extension Catalog {
@@ -232,7 +233,7 @@ private struct CatalogReader {
 
 /// The quantization level names quantty understands (llama.cpp's file types).
 public enum LevelName {
-    public static let known = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K",
-                               "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K"]
+    /// The levels quantty writes: the writable rows of llama.cpp's file-type table.
+    public static let known = LlamaFileType.writable.map(\.name)
     public static func isValid(_ name: String) -> Bool { known.contains(name.uppercased()) }
 }

@@ -48,10 +48,40 @@ public enum CompareEvent: Sendable {
     case finished
 }
 
-extension Engine {
-    static func key(_ path: String, _ options: LoadOptions) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path + "#\(options.contextLength.map(String.init) ?? "-")#\(options.template ?? "-")#\(options.maxBatch ?? 0)"
+/// What makes two opened levels the same: the file and the load options that shape the
+/// session (the label does not).
+struct OpenLevelKey: Hashable, Sendable {
+    var path: String
+    var contextLength: Int?
+    var template: String?
+    var maxBatch: Int?
+
+    init(_ path: String, _ options: LoadOptions) {
+        self.path = URL(fileURLWithPath: path).standardizedFileURL.path
+        contextLength = options.contextLength; template = options.template; maxBatch = options.maxBatch
     }
+}
+
+/// The reference column's reply in a comparison, kept to score the other levels against.
+private struct ReferenceReply {
+    /// The prompt's tokens, as the reference level read them.
+    var prompt: [Int32]
+    /// The reply's tokens.
+    var tokens: [Int32]
+    /// The reference level's distribution before each reply token.
+    var distributions: [BaseDistribution]
+    var label: String
+}
+
+/// What one column's generation returns from the compute thread.
+private struct ColumnReply {
+    var stats: GenerationStats?
+    var tokens: [Int32]
+    var distributions: [BaseDistribution]
+    var prompt: [Int32]
+}
+
+extension Engine {
 
     /// Labels of the levels kept open, least recently used first.
     public var openLevelLabels: [String] { openLevels.map { $0.model.info.label } }
@@ -68,7 +98,7 @@ extension Engine {
 
     private func openLevel(_ path: String, options: LoadOptions) async throws -> SwapResult {
         let t0 = Date()
-        let key = Self.key(path, options)
+        let key = OpenLevelKey(path, options)
         if let i = openLevels.firstIndex(where: { $0.key == key }) {
             let entry = openLevels.remove(at: i)
             openLevels.append(entry)
@@ -76,7 +106,7 @@ extension Engine {
             return SwapResult(info: entry.model.info, seconds: Date().timeIntervalSince(t0), reused: true)
         }
         let threads = self.threads
-        let loaded = try await compute.run { try LoadedModel(path: path, options: options, threads: threads) }
+        let loaded = try await compute.run { try OpenModel(path: path, options: options, threads: threads) }
         openLevels.append((key, loaded))
         current = loaded
         while openLevels.count > maxOpenLevels { openLevels.removeFirst() }
@@ -115,19 +145,19 @@ extension Engine {
     private func runCompare(_ request: GenerationRequest, levels: [CompareLevel], flag: StopFlag,
                             continuation: AsyncThrowingStream<CompareEvent, Error>.Continuation) async throws {
         guard !levels.isEmpty else { continuation.yield(.finished); return }
-        let previous: (LoadedModel, String?)? = current.map { cur in (cur, openLevels.first { e in e.model === cur }?.key) }
+        let previous: (OpenModel, OpenLevelKey?)? = current.map { cur in (cur, openLevels.first { e in e.model === cur }?.key) }
         defer {
             if let (m, key) = previous, let key, openLevels.contains(where: { $0.key == key }) { current = m }
         }
         if levels.count > maxOpenLevels { maxOpenLevels = levels.count + 1 }
-        var reference: (prompt: [Int32], tokens: [Int32], dists: [BaseDistribution], label: String)?
+        var reference: ReferenceReply?
         for (column, level) in levels.enumerated() {
             if flag.isSet { break }
             let swap = try await swapKeeping(level, flag: flag)
             let model = current!
             continuation.yield(.columnStarted(column: column, swap.info, swapSeconds: swap.seconds))
             let record = column == 0
-            let result: (GenerationStats?, [Int32], [BaseDistribution], [Int32]) = try await compute.run {
+            let result: ColumnReply = try await compute.run {
                 var final: GenerationStats?
                 var tokens: [Int32] = []
                 var dists: [BaseDistribution] = []
@@ -142,13 +172,13 @@ extension Engine {
                     if case .finished(_, let s) = e { final = s }
                     continuation.yield(.generation(column: column, e))
                 }
-                return (final, tokens, dists, prompt)
+                return ColumnReply(stats: final, tokens: tokens, distributions: dists, prompt: prompt)
             }
-            if let stats = result.0 {
+            if let stats = result.stats {
                 continuation.yield(.columnFinished(column: column, stats, memory: ProcessMemory.current(),
                                                    mappedBytes: model.info.weightBytes + model.info.kvCacheBytes))
             }
-            if record { reference = (result.3, result.1, result.2, model.info.label) }
+            if record { reference = ReferenceReply(prompt: result.prompt, tokens: result.tokens, distributions: result.distributions, label: model.info.label) }
         }
         guard let ref = reference, !ref.tokens.isEmpty else { continuation.yield(.finished); return }
         for (column, level) in levels.enumerated().dropFirst() {
@@ -158,7 +188,7 @@ extension Engine {
             let acc: QualityAccumulator = try await compute.run {
                 var acc = QualityAccumulator()
                 try model.score(prompt: ref.prompt, continuation: ref.tokens, stop: flag) { j, logits in
-                    acc.add(base: ref.dists[j], other: logits, target: Int(ref.tokens[j]))
+                    acc.add(base: ref.distributions[j], other: logits, target: Int(ref.tokens[j]))
                 }
                 return acc
             }

@@ -86,11 +86,11 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
 public actor Engine {
     let compute = ComputeThread(name: "quantty.engine")
     let threads: Int
-    var current: LoadedModel?
+    var current: OpenModel?
     var activeStop: StopFlag?
     /// Levels already opened (mapped, with their KV cache and conversation), most recently
     /// used last; `swap` returns to one of them without reading its file again.
-    var openLevels: [(key: String, model: LoadedModel)] = []
+    var openLevels: [(key: OpenLevelKey, model: OpenModel)] = []
     /// How many levels `swap` keeps open (the current one included).
     public var maxOpenLevels: Int
 
@@ -108,9 +108,9 @@ public actor Engine {
     public func load(path: String, options: LoadOptions = LoadOptions()) async throws -> ModelInfo {
         stop()
         let threads = self.threads
-        let loaded = try await compute.run { try LoadedModel(path: path, options: options, threads: threads) }
+        let loaded = try await compute.run { try OpenModel(path: path, options: options, threads: threads) }
         current = loaded
-        openLevels = [(Self.key(path, options), loaded)]
+        openLevels = [(OpenLevelKey(path, options), loaded)]
         return loaded.info
     }
 
@@ -137,7 +137,7 @@ public actor Engine {
 
     /// A stream of `work`'s events on the compute thread for the open model: it replaces the
     /// running job (which stops within a token), and dropping the stream or `stop()` stops it.
-    func stoppableStream(_ work: @escaping @Sendable (LoadedModel, StopFlag, (GenerationEvent) -> Void) throws -> Void)
+    func stoppableStream(_ work: @escaping @Sendable (OpenModel, StopFlag, (GenerationEvent) -> Void) throws -> Void)
         -> AsyncThrowingStream<GenerationEvent, Error> {
         let (stream, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
         guard let model = current else {

@@ -126,11 +126,9 @@ public struct QuantKernel: Sendable {
 
 /// The kernel table keyed by type, one per instruction-set level.
 public enum QuantKernels {
-    /// Types with kernels: every common ggml block format plus the activation formats.
-    public static let supportedTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1,
-                                                    .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K,
-                                                    .iq4_nl, .iq4_xs, .tq1_0, .tq2_0, .mxfp4, .iq2_xxs, .iq2_xs,
-                                                    .iq2_s, .iq3_xxs, .iq3_s, .iq1_s, .iq1_m]
+    /// Types with kernels (the keys of the portable table, by ggml value): every common ggml
+    /// block format plus the activation formats. Adding a type is one `entry` line below.
+    public static let supportedTypes: [GGMLType] = portable.keys.sorted { $0.rawValue < $1.rawValue }
 
     /// The kernel for `type` at `isa` (default: the best this CPU runs); nil for unsupported
     /// types or an ISA this CPU cannot execute.

@@ -21,47 +21,19 @@ public enum QuantizationLevel: String, CaseIterable, Sendable, CustomStringConve
     case q5_K_S = "Q5_K_S", q5_K_M = "Q5_K_M"
     case q6_K = "Q6_K"
 
-    /// `general.file_type`: the value of llama.cpp's `llama_ftype`.
-    public var fileType: UInt32 {
-        switch self {
-        case .f32: return 0       // LLAMA_FTYPE_ALL_F32
-        case .f16: return 1       // LLAMA_FTYPE_MOSTLY_F16
-        case .q4_0: return 2
-        case .q4_1: return 3
-        case .q8_0: return 7
-        case .q5_0: return 8
-        case .q5_1: return 9
-        case .q2_K: return 10
-        case .q3_K_S: return 11
-        case .q3_K_M: return 12
-        case .q3_K_L: return 13
-        case .q4_K_S: return 14
-        case .q4_K_M: return 15
-        case .q5_K_S: return 16
-        case .q5_K_M: return 17
-        case .q6_K: return 18
-        case .bf16: return 32     // LLAMA_FTYPE_MOSTLY_BF16
+    /// This level's row of llama.cpp's file-type table (`LlamaFileType`).
+    public var llamaFileType: LlamaFileType {
+        guard let t = LlamaFileType.named(rawValue), t.defaultType != nil else {
+            preconditionFailure("\(rawValue) is not a writable row of LlamaFileType.all")
         }
+        return t
     }
 
+    /// `general.file_type`: the value of llama.cpp's `llama_ftype`.
+    public var fileType: UInt32 { llamaFileType.value }
+
     /// The type of every quantizable tensor before the mix's rules (`llama_ftype_get_default_type`).
-    public var defaultType: GGMLType {
-        switch self {
-        case .f32: return .f32
-        case .f16: return .f16
-        case .bf16: return .bf16
-        case .q4_0: return .q4_0
-        case .q4_1: return .q4_1
-        case .q5_0: return .q5_0
-        case .q5_1: return .q5_1
-        case .q8_0: return .q8_0
-        case .q2_K: return .q2_K
-        case .q3_K_S, .q3_K_M, .q3_K_L: return .q3_K
-        case .q4_K_S, .q4_K_M: return .q4_K
-        case .q5_K_S, .q5_K_M: return .q5_K
-        case .q6_K: return .q6_K
-        }
-    }
+    public var defaultType: GGMLType { llamaFileType.defaultType! }
 
     /// Whether the level stores weights in a block-quantized format (not F32/F16/BF16).
     public var isQuantized: Bool { defaultType.isBlockQuantized }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Engine
 import Foundation
 import LLM
@@ -10,12 +11,23 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure prompt processing (pp) and generation (tg) speed, like llama-bench.")
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL.") var model: String?
+    @OptionGroup var choice: ModelChoice
     @Option(name: [.customShort("p"), .customLong("n-prompt")], parsing: .unconditional, help: "Prompt tokens for the pp test (0 skips it).") var nPrompt = 512
     @Option(name: [.customShort("n"), .customLong("n-gen")], parsing: .unconditional, help: "Generated tokens for the tg test (0 skips it).") var nGen = 128
-    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
     @Option(name: [.short, .customLong("repetitions")], parsing: .unconditional, help: "Measured runs per test, after one warm-up.") var repetitions = 3
     @Flag(help: "One JSON object per test, with llama-bench's field names.") var json = false
+    var model: ModelReference? { choice.model }
+    var threads: Int { threading.threads }
+
+    func validate() throws {
+        try validating {
+            try checkOption("--n-prompt", nPrompt, atLeast: 0)
+            try checkOption("--n-gen", nGen, atLeast: 0)
+            guard nPrompt + nGen > 0 else { throw UserError("nothing to measure: -p and -n are both 0") }
+            try checkOption("--repetitions", repetitions, atLeast: 1)
+        }
+    }
 
     struct Result: Encodable {
         var test: String
@@ -33,16 +45,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try checkOption("--n-prompt", nPrompt, atLeast: 0)
-            try checkOption("--n-gen", nGen, atLeast: 0)
-            guard nPrompt + nGen > 0 else { throw UserError("nothing to measure: -p and -n are both 0") }
-            try checkOption("--repetitions", repetitions, atLeast: 1)
-            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
-            var mo = ModelOptions()
-            mo.model = model
-            mo.threads = threads
-            mo.contextLength = nPrompt + nGen + 16
-            var chosen = try ChosenModel(mo, global: global)
+            var chosen = try ChosenModel(model: model, contextLength: nPrompt + nGen + 16, global: global)
             // One micro-batch of up to 512 prompt tokens, as llama-bench's default n_ubatch.
             if let b = ProcessInfo.processInfo.environment["QUANTTY_BENCH_UBATCH"].flatMap(Int.init) {
                 chosen.load.maxBatch = max(1, b)

@@ -9,9 +9,11 @@ struct ChatCommand: AsyncParsableCommand {
         commandName: "chat", abstract: "Open the chat (the default when no command is given).")
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("model")], help: "Model to open (default: the catalog's default).") var model: String?
-    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @OptionGroup var choice: ModelChoice
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Colour theme: dark, light, high-contrast, or a theme file's name.") var theme: String?
+    var model: ModelReference? { choice.model }
+    var threads: Int { threading.threads }
 
     /// Why the chat cannot draw on the terminal `TERM` names, where curses would start anyway
     /// or say less: unset (the message points to `run --chat`), or `dumb` (no cursor movement).
@@ -28,7 +30,6 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 throw UserError("the chat needs a terminal (stdin and stdout); for scripts use `quantty run --chat -p TEXT`")
             }
@@ -38,23 +39,15 @@ struct ChatCommand: AsyncParsableCommand {
             var startRow = backend.defaultRow()
             if let model {
                 let rows = await backend.models()
-                let resolvedId = (try? catalog.resolve(model)).map { $0.model != nil ? $0.label : $0.path }
-                guard let r = rows.first(where: { $0.id == model || $0.id == resolvedId }) else {
+                let wanted = ((try? catalog.resolve(model).reference) ?? model).standardized
+                guard let r = rows.first(where: { $0.reference == model || $0.reference.standardized == wanted }) else {
                     throw UserError("no model '\(model)' in the catalog or the model folders (see `quantty models`)")
                 }
                 startRow = r
             }
             let (loadedTheme, themeError) = Theme.load(named: theme ?? "dark", directories: Theme.directories())
             var settings = ChatSettings()
-            if let entry = startRow.flatMap({ try? catalog.resolve($0.id).model }) ?? nil {
-                if let s = entry.systemPrompt { settings.systemPrompt = s }
-                if let v = entry.sampling.temperature { settings.temperature = v }
-                if let v = entry.sampling.topK { settings.topK = v }
-                if let v = entry.sampling.topP { settings.topP = v }
-                if let v = entry.sampling.minP { settings.minP = v }
-                if let v = entry.sampling.repeatPenalty { settings.repeatPenalty = v }
-                if let v = entry.sampling.seed { settings.seed = UInt64(v) }
-            }
+            if let entry = startRow.flatMap({ backend.library.entry($0.reference) }) { settings.apply(catalog: entry) }
             // The terminal starts after everything that can fail and before anything is
             // written: a TERM curses cannot drive leaves no chat history behind.
             let terminal: Terminal

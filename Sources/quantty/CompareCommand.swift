@@ -25,7 +25,7 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Tokens per chunk (n_ctx).") var nCtx = 256
     @Option(help: "Levels to compare, comma-separated (catalog level names or GGUF paths; default: every present level).") var levels: String?
     @Option(help: "The base level or file (default: the level with the most bits per weight).") var base: String?
-    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
     @Option(parsing: .unconditional, help: "Use at most this many chunks (default: all).") var chunks: Int?
     @Flag(help: "Skip the speed measurements.") var noSpeed = false
     @Flag(help: "Multiply long batches in float (about 3x faster). By default every quantized matmul quantizes its activations, as llama.cpp's CPU backend does, so the figures match llama-perplexity's; in float, quantized levels score better than llama-perplexity says (Q8_0's KLD about a third).")
@@ -33,6 +33,16 @@ struct CompareCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
     @Flag(help: "Print a Markdown table.") var markdown = false
     @Flag(help: "Also print llama-perplexity's full statistics for every level.") var full = false
+
+    var threads: Int { threading.threads }
+
+    func validate() throws {
+        try validating {
+            try checkOption("--ctx-size", nCtx, atLeast: 16)
+            try checkOption("--chunks", chunks, atLeast: 1)
+            if json && markdown { throw UserError("choose one of --json and --markdown") }
+        }
+    }
 
     struct Level {
         var name: String
@@ -72,10 +82,9 @@ struct CompareCommand: AsyncParsableCommand {
     }
 
     func resolveLevels() throws -> (base: Level, others: [Level], modelName: String) {
-        func isPath(_ s: String) -> Bool { s.contains("/") || s.hasSuffix(".gguf") }
         var entry: ModelEntry?
         var modelName = (model as NSString).lastPathComponent
-        if !isPath(model), !FileManager.default.fileExists(atPath: model) {
+        if case .catalog = ModelReference(parsing: model) {
             let catalog = try global.catalog()
             guard let e = catalog.model(model) else {
                 throw UserError("no model '\(model)' in the catalog (models: \(catalog.models.map(\.id).joined(separator: ", "))); a GGUF file path works too")
@@ -85,7 +94,7 @@ struct CompareCommand: AsyncParsableCommand {
         }
         let dir = Paths().modelsDirectory
         func level(_ s: String) throws -> Level {
-            if isPath(s) {
+            if case .file = ModelReference(parsing: s) {
                 guard FileManager.default.fileExists(atPath: s) else { throw UserError("\(s): no such file") }
                 return Level(name: ((s as NSString).lastPathComponent as NSString).deletingPathExtension, path: s)
             }
@@ -129,10 +138,6 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try checkOption("--ctx-size", nCtx, atLeast: 16)
-            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
-            try checkOption("--chunks", chunks, atLeast: 1)
-            if json && markdown { throw UserError("choose one of --json and --markdown") }
             guard let data = FileManager.default.contents(atPath: file) else { throw UserError("cannot read \(file)") }
             let text = String(decoding: data, as: UTF8.self)
             let (baseLevel, others, modelName) = try resolveLevels()

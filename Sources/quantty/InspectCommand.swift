@@ -25,7 +25,8 @@ struct InspectCommand: AsyncParsableCommand {
 
 /// A model argument to a file path: paths as given, catalog ids through the catalog.
 func resolveModelPath(_ ref: String, global: GlobalOptions) throws -> String {
-    if FileManager.default.fileExists(atPath: ref) || ref.contains("/") || ref.hasSuffix(".gguf") { return ref }
+    let reference = ModelReference(parsing: ref)
+    if case .file(let path) = reference { return path }
     let catalog = try global.catalog()
-    do { return try catalog.resolve(ref).path } catch { throw UserError(error) }
+    do { return try catalog.resolve(reference).path } catch { throw UserError(error) }
 }

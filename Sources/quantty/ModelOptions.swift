@@ -4,16 +4,21 @@ import Engine
 import Foundation
 import LLM
 
-/// `-m MODEL` plus what the catalog says about it.
+/// `-m MODEL`, `-c N`, `-t N`: the options of the commands that run one model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL (default: the catalog's default model).")
-    var model: String?
+    @OptionGroup var choice: ModelChoice
 
     @Option(name: [.short, .customLong("ctx-size")], parsing: .unconditional, help: "Context length in tokens (default: the catalog's, else the model's up to 4096).")
     var contextLength: Int?
 
-    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.")
-    var threads: Int = 2
+    @OptionGroup var threading: ThreadOptions
+
+    var model: ModelReference? { choice.model }
+    var threads: Int { threading.threads }
+
+    func validate() throws {
+        try validating { try checkOption("--ctx-size", contextLength, atLeast: 16) }
+    }
 }
 
 /// A model reference made concrete: the file, how to load it, and the catalog's defaults.
@@ -24,16 +29,20 @@ struct ChosenModel {
     var load: LoadOptions
 
     init(_ options: ModelOptions, global: GlobalOptions) throws {
-        let ref = options.model
-        let isPath = ref.map { FileManager.default.fileExists(atPath: $0) || $0.contains("/") || $0.hasSuffix(".gguf") } ?? false
-        if let ref, isPath {
-            path = ref
-            label = (ref as NSString).lastPathComponent
+        try self.init(model: options.model, contextLength: options.contextLength, global: global)
+    }
+
+    /// `model` (nil: the catalog's default) with `contextLength` (nil: the catalog's, else
+    /// `ContextPolicy`'s).
+    init(model ref: ModelReference?, contextLength: Int?, global: GlobalOptions) throws {
+        if case .file(let file)? = ref {
+            path = file
+            label = (file as NSString).lastPathComponent
             entry = nil
         } else {
             let catalog = try global.catalog()
             let r: ResolvedModel
-            do { r = try catalog.resolve(ref) } catch { throw UserError(error) }
+            do { r = try catalog.resolve(ref ?? catalog.reference(nil)) } catch { throw UserError(error) }
             path = r.path
             label = r.label
             entry = r.model
@@ -41,22 +50,12 @@ struct ChosenModel {
                 throw UserError("\(label) is not downloaded yet (\(path)); run `quantty fetch \(label)`")
             }
         }
-        try checkOption("--threads", options.threads, atLeast: 1, atMost: 256)
-        try checkOption("--ctx-size", options.contextLength, atLeast: 16)
-        load = LoadOptions(contextLength: options.contextLength ?? entry?.contextLength, template: entry?.template, label: label)
+        load = LoadOptions(contextLength: contextLength ?? entry?.contextLength, template: entry?.template, label: label)
     }
 
     /// Sampling from the catalog's defaults for this model, else llama.cpp's.
     var sampling: SamplingParameters {
-        var p = SamplingParameters()
-        guard let s = entry?.sampling else { return p }
-        if let v = s.temperature { p.temperature = Float(v) }
-        if let v = s.topK { p.topK = v }
-        if let v = s.topP { p.topP = Float(v) }
-        if let v = s.minP { p.minP = Float(v) }
-        if let v = s.repeatPenalty { p.repeatPenalty = Float(v) }
-        if let v = s.seed { p.seed = UInt64(v) }
-        return p
+        entry.map { SamplingParameters(catalog: $0.sampling) } ?? SamplingParameters()
     }
 
     /// Opens the model on a new engine.

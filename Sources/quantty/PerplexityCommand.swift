@@ -1,4 +1,5 @@
 import ArgumentParser
+import Catalog
 import Engine
 import Foundation
 import LLM
@@ -10,11 +11,17 @@ struct PerplexityCommand: AsyncParsableCommand {
         abstract: "Perplexity of a text file, computed like llama-perplexity (chunks of n_ctx, second half scored).")
 
     @OptionGroup var global: GlobalOptions
-    @Option(name: [.short, .customLong("model")], help: "A GGUF file, a catalog id or id:LEVEL.") var model: String?
+    @OptionGroup var choice: ModelChoice
     @Option(name: [.short, .customLong("file")], help: "The text file.") var file: String
     @Option(name: [.customShort("c"), .customLong("ctx-size")], parsing: .unconditional, help: "Tokens per chunk (n_ctx).") var nCtx = 512
-    @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Compute threads.") var threads = 2
+    @OptionGroup var threading: ThreadOptions
     @Flag(help: "Print one JSON object: ppl, ppl_err, chunks, n_ctx, tokens_scored.") var json = false
+    var model: ModelReference? { choice.model }
+    var threads: Int { threading.threads }
+
+    func validate() throws {
+        try validating { try checkOption("--ctx-size", nCtx, atLeast: 16) }
+    }
 
     struct Output: Encodable {
         var model: String
@@ -29,19 +36,13 @@ struct PerplexityCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try checkOption("--ctx-size", nCtx, atLeast: 16)
-            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
             guard let data = FileManager.default.contents(atPath: file) else {
                 var isDir: ObjCBool = false
                 let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isDir)
                 throw UserError("cannot read \(file): \(!exists ? "no such file" : isDir.boolValue ? "it is a folder" : "permission denied?")")
             }
             let text = String(decoding: data, as: UTF8.self)
-            var mo = ModelOptions()
-            mo.model = model
-            mo.threads = threads
-            mo.contextLength = nCtx
-            let chosen = try ChosenModel(mo, global: global)
+            let chosen = try ChosenModel(model: model, contextLength: nCtx, global: global)
             let (engine, info) = try await chosen.open(threads: threads)
             let n = nCtx, quiet = json
             let t0 = Date()

@@ -13,17 +13,21 @@ struct QuantizeCommand: AsyncParsableCommand {
 
     @Argument(help: "The source GGUF file (F32, F16 or BF16 is best; a quantized one needs --allow-requantize).") var input: String
     @Argument(help: "The file to write.") var output: String
-    @Argument(help: "The target level, e.g. Q4_K_M.") var type: String
+    @Argument(help: "The target level, e.g. Q4_K_M.") var type: Named<QuantizationLevel>
     @Flag(help: "Allow requantizing tensors that are already quantized (loses quality; prints a warning).") var allowRequantize = false
     @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Worker threads (default: all CPUs).") var threads: Int?
     @Flag(help: "Print the per-tensor plan before quantizing.") var plan = false
 
+    func validate() throws {
+        try validating {
+            _ = try type.value()
+            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
+        }
+    }
+
     func run() async throws {
         try await reportingErrors {
-            guard let level = QuantizationLevel(name: type) else {
-                throw UserError("unknown quantization type '\(type)' (known: \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")))")
-            }
-            try checkOption("--threads", threads, atLeast: 1, atMost: 256)
+            let level = try type.value()
             guard FileManager.default.fileExists(atPath: input) else { throw UserError("\(input): no such file") }
             if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
                 throw UserError("the output would overwrite the input (\(input)): choose another file")

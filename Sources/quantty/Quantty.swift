@@ -9,12 +9,10 @@ struct Quantty: AsyncParsableCommand {
         subcommands: [ChatCommand.self, RunCommand.self, BenchCommand.self, PerplexityCommand.self, TokenizeCommand.self, ModelsCommand.self, FetchCommand.self, InspectCommand.self, QuantizeCommand.self, CompareCommand.self, SoakCommand.self],
         defaultSubcommand: ChatCommand.self
     )
-}
 
-/// Options every subcommand takes.
-struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "The model catalog (default: ./models.toml, then $XDG_CONFIG_HOME/quantty/models.toml, then the shipped one).")
-    var config: String?
+    /// Declared here too so global options work before the subcommand (`quantty --config F
+    /// models`); ArgumentParser gives their value to the subcommand's own `GlobalOptions`.
+    @OptionGroup var global: GlobalOptions
 }
 
 /// A user-facing failure: printed to stderr as `quantty: message`, exit status 1.

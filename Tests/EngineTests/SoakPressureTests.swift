@@ -231,7 +231,7 @@ final class SoakPressureTests: XCTestCase {
         }
         try await Task.sleep(nanoseconds: 200_000_000)
         let before = threads()
-        weak var lastModel: LoadedModel?
+        weak var lastModel: OpenModel?
         for _ in 0 ..< 10 {
             let e = Engine(threads: 1)
             try await e.load(path: path, options: LoadOptions(contextLength: 64))

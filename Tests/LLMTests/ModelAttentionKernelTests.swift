@@ -16,10 +16,8 @@ final class ModelAttentionKernelTests: XCTestCase {
 
     /// Per-position logits for `ids`: batched when `batch`, else one token per call.
     private func logits(_ model: Model, simd: Bool, batch: Bool) throws -> [[Float]] {
-        let saved = AttentionKernels.useSIMD
-        AttentionKernels.useSIMD = simd
-        defer { AttentionKernels.useSIMD = saved }
-        let session = InferenceSession(model: model, contextLength: 64, threads: 2)
+        let session = InferenceSession(model: model, contextLength: 64, threads: 2, kernels: simd ? .simd : .portable)
+        XCTAssertEqual(session.kernels, simd ? .simd : .portable)
         if batch { return try session.forwardAll(tokens: Self.ids) }
         return try Self.ids.map { try session.forward(tokens: [$0]) }
     }
@@ -35,7 +33,7 @@ final class ModelAttentionKernelTests: XCTestCase {
     }
 
     func testSIMDAttentionMatchesPortable() throws {
-        guard AttentionKernels.simdAvailable else { throw XCTSkip("no F16C/AVX2 on this CPU") }
+        guard ForwardKernels.simdAvailable else { throw XCTSkip("no F16C/AVX2 on this CPU") }
         for name in ["SmolLM2-135M-Instruct.Q4_1.gguf", "gemma-3-270m-q4_k_m.gguf"] {
             let model = try Model(path: try Fixtures.model(name))
             for batch in [true, false] {
@@ -46,6 +44,35 @@ final class ModelAttentionKernelTests: XCTestCase {
                 XCTAssertEqual(na, nb, accuracy: 0.02 * nb, "\(name) batch=\(batch) mean NLL")
                 // The ids are not text, so many positions are near-ties (18/24 for Gemma token by token).
                 XCTAssertGreaterThanOrEqual(Double(agree), 0.6 * Double(a.count), "\(name) batch=\(batch) top-1 agreement")
+            }
+        }
+    }
+
+    /// The kernel choice belongs to the session: a SIMD and a portable session on one model,
+    /// stepped in turn token by token, each give exactly what it gives alone (no switch is
+    /// shared), and on the tiny models they agree closely with each other.
+    func testSessionsWithDifferentKernelsRunSideBySide() throws {
+        guard ForwardKernels.simdAvailable else { throw XCTSkip("no F16C/AVX2 on this CPU") }
+        let ids: [Int32] = [1, 17, 42, 99, 3, 200, 7, 64]
+        for name in ["tiny/tiny-llama-f32.gguf", "tiny/tiny-gemma3-f32.gguf"] {
+            let model = try Model(path: try Fixtures.require(name).path)
+            func alone(_ k: ForwardKernels) throws -> [[Float]] {
+                let s = InferenceSession(model: model, contextLength: 32, threads: 2, kernels: k)
+                return try ids.map { try s.forward(tokens: [$0]) }
+            }
+            let simdAlone = try alone(.simd), portableAlone = try alone(.portable)
+            let a = InferenceSession(model: model, contextLength: 32, threads: 2, kernels: .simd)
+            let b = InferenceSession(model: model, contextLength: 32, threads: 2, kernels: .portable)
+            var simdTurns: [[Float]] = [], portableTurns: [[Float]] = []
+            for id in ids {
+                simdTurns.append(try a.forward(tokens: [id]))
+                portableTurns.append(try b.forward(tokens: [id]))
+            }
+            XCTAssertEqual(simdTurns, simdAlone, "\(name): the SIMD session is unaffected by the portable one")
+            XCTAssertEqual(portableTurns, portableAlone, "\(name): the portable session is unaffected by the SIMD one")
+            for (x, y) in zip(simdTurns, portableTurns) {
+                let scale = max(1, x.map(abs).max()!)
+                XCTAssertLessThanOrEqual(zip(x, y).map { abs($0 - $1) }.max()!, 1e-3 * scale, "\(name): the two paths agree")
             }
         }
     }

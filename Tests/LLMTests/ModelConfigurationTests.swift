@@ -71,7 +71,9 @@ final class ModelConfigurationTests: XCTestCase {
         let g = try model("tiny-gemma3-f32.gguf")
         let c = g.configuration
         XCTAssertEqual(c.headDim, 128); XCTAssertEqual(c.headCount, 4); XCTAssertEqual(c.headCountKV, 2)
-        XCTAssertEqual(c.slidingWindow, 8); XCTAssertEqual(c.slidingWindowPattern, 6)
+        XCTAssertEqual(c.slidingWindow?.size, 8); XCTAssertEqual(c.slidingWindow?.ropeBase, 10_000)
+        XCTAssertEqual(c.slidingWindow?.pattern, [true, true, true, true, true, false], "five sliding layers, then a global one")
+        XCTAssertEqual((0 ..< 12).filter { c.isSlidingWindowLayer($0) }, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10])
         XCTAssertTrue(c.isSlidingWindowLayer(0) && c.isSlidingWindowLayer(4)); XCTAssertFalse(c.isSlidingWindowLayer(5))
         XCTAssertEqual(c.attentionScale, 1 / Float(128).squareRoot())
         XCTAssertEqual(c.embeddingScale, 16)

@@ -13,6 +13,19 @@ final class LayoutTests: XCTestCase {
         }
     }
 
+    /// The types the GGUF reader accepts for weights are the kernel table's, less the
+    /// activation-only formats; the levels the quantizer writes are the file-type table's.
+    func testSupportedTypesComeFromTheTables() {
+        let weights = Set(QuantKernels.supportedTypes).subtracting([.q8_1, .q8_K])
+        XCTAssertEqual(Set(GGMLType.allCases.filter(\.isSupported)), weights)
+        XCTAssertEqual(QuantKernels.supportedTypes, QuantKernels.supportedTypes.sorted { $0.rawValue < $1.rawValue })
+        XCTAssertEqual(QuantizationLevel.allCases.map(\.name).sorted(), LlamaFileType.writable.map(\.name).sorted())
+        for level in QuantizationLevel.allCases {
+            XCTAssertEqual(level.llamaFileType.name, level.name)
+            XCTAssertTrue(QuantKernels.supportedTypes.contains(level.defaultType), "\(level) writes a type with kernels")
+        }
+    }
+
     func testTableHasEveryTypeAtEveryAvailableISA() {
         for isa in QuantISA.allCases where isa.isAvailable {
             for t in QuantKernels.supportedTypes {

@@ -1,3 +1,4 @@
+import LLM
 import XCTest
 @testable import TUI
 
@@ -74,7 +75,7 @@ final class AppStateTests: XCTestCase {
         _ = s.handle(.altEnter)
         type(&s, "there")
         let effects = s.handle(.enter)
-        XCTAssertEqual(effects, [.generate(ChatRequest(turns: [ChatTurn(.system, "Be brief."), ChatTurn(.user, "hello\nthere")],
+        XCTAssertEqual(effects, [.generate(ChatRequest(turns: [ChatMessage(role: .system, content: "Be brief."), ChatMessage(role: .user, content: "hello\nthere")],
                                                        settings: s.settings))])
         XCTAssertTrue(s.isGenerating)
         XCTAssertTrue(s.input.isEmpty)
@@ -109,7 +110,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(effects.first, .dropLastReply)
         guard case .generate(let r) = effects.last else { return XCTFail() }
         XCTAssertTrue(r.isRegeneration)
-        XCTAssertEqual(r.turns, [ChatTurn(.user, "q")])
+        XCTAssertEqual(r.turns, [ChatMessage(role: .user, content: "q")])
         XCTAssertEqual(s.chat.messages.filter { $0.role == .assistant }.count, 1)
         XCTAssertTrue(s.chat.messages.last!.isStreaming)
     }
@@ -192,7 +193,7 @@ final class AppStateTests: XCTestCase {
         type(&s, "x"); _ = s.handle(.enter)
         _ = s.reduce(.backend(.failed("context overflow")))
         XCTAssertFalse(s.isGenerating)
-        XCTAssertEqual(s.chat.messages.last, ChatMessage(role: .notice, text: "error: context overflow"))
+        XCTAssertEqual(s.chat.messages.last, ChatPaneMessage(role: .notice, text: "error: context overflow"))
         XCTAssertEqual(s.status?.message, "context overflow")
     }
 
@@ -256,7 +257,7 @@ final class AppControllerTests: XCTestCase {
         XCTAssertEqual(c.state.chat.messages.last?.footer?.tokens, 4)
         XCTAssertEqual(c.state.stats.generationTPS, 40)
         XCTAssertEqual(c.state.stats.promptTPS, 300)
-        XCTAssertEqual(backend.lastRequest?.turns, [ChatTurn(.user, "hello")])
+        XCTAssertEqual(backend.lastRequest?.turns, [ChatMessage(role: .user, content: "hello")])
         XCTAssertTrue(c.render().text().contains("Hello, 世界!"))
     }
 

@@ -43,7 +43,7 @@ final class ChatPaneTests: XCTestCase {
 
     func testConversationSnapshot() {
         var pane = ChatPane()
-        pane.append(ChatMessage(role: .user, text: "What is 中文?"), width: 30)
+        pane.append(ChatPaneMessage(role: .user, text: "What is 中文?"), width: 30)
         pane.appendToken("It is", width: 30)
         pane.appendToken(" **Chinese** text.", width: 30)
         pane.finishReply(ReplyFooter(level: "Q4_K_M", tokens: 5, tokensPerSecond: 41.234, perplexity: 3.5), width: 30)
@@ -61,7 +61,7 @@ final class ChatPaneTests: XCTestCase {
 
     func testStreamingShowsCursorAndFollowsTheEnd() {
         var pane = ChatPane()
-        pane.append(ChatMessage(role: .user, text: "count"), width: 20)
+        pane.append(ChatPaneMessage(role: .user, text: "count"), width: 20)
         for i in 1 ... 6 { pane.appendToken("\(i)\n", width: 20) }
         XCTAssertEqual(render(pane, 20, 4), "  4\n  5\n  6\n  ▍")
         XCTAssertTrue(pane.messages.last!.isStreaming)
@@ -69,13 +69,13 @@ final class ChatPaneTests: XCTestCase {
 
     func testScrollingPagesAndStaysPutWhileStreaming() {
         var pane = ChatPane()
-        pane.append(ChatMessage(role: .assistant, text: (1 ... 20).map(String.init).joined(separator: "\n")), width: 10)
+        pane.append(ChatPaneMessage(role: .assistant, text: (1 ... 20).map(String.init).joined(separator: "\n")), width: 10)
         // 21 lines: the label and 20 numbers; a 5-line view shows 16...20.
         XCTAssertEqual(render(pane, 10, 5), "  16\n  17\n  18\n  19\n  20")
         pane.scroll(.pageUp, width: 10, height: 5)       // a page is height - 1 = 4 lines
         XCTAssertEqual(pane.scrollOffset, 4)
         XCTAssertTrue(render(pane, 10, 5).hasPrefix("  12\n  13\n  14\n  15"))
-        pane.append(ChatMessage(role: .user, text: "more"), width: 10)   // +3 lines below
+        pane.append(ChatPaneMessage(role: .user, text: "more"), width: 10)   // +3 lines below
         XCTAssertEqual(pane.scrollOffset, 7)
         XCTAssertTrue(render(pane, 10, 5).hasPrefix("  12\n"))
         pane.scroll(.top, width: 10, height: 5)
@@ -92,7 +92,7 @@ final class ChatPaneTests: XCTestCase {
 
     func testNoticeAndEmptyHint() {
         XCTAssertTrue(render(ChatPane(), 40, 4).hasPrefix("Type a message and press Enter. F1 for"))
-        let pane = ChatPane(messages: [ChatMessage(role: .notice, text: "loaded SmolLM2 Q8_0")])
+        let pane = ChatPane(messages: [ChatPaneMessage(role: .notice, text: "loaded SmolLM2 Q8_0")])
         XCTAssertEqual(render(pane, 40, 2), "· loaded SmolLM2 Q8_0\n")
     }
 }

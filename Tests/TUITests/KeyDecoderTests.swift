@@ -42,7 +42,7 @@ final class KeyDecoderTests: XCTestCase {
     func testWheelScrollsTheChat() {
         var s = AppState(width: 100, height: 24)
         _ = s.reduce(.backend(.modelLoaded(AppStateTests.model)))
-        for i in 0 ..< 40 { s.chat.append(ChatMessage(role: .user, text: "line \(i)"), width: 60) }
+        for i in 0 ..< 40 { s.chat.append(ChatPaneMessage(role: .user, text: "line \(i)"), width: 60) }
         s.chat.scroll(.bottom, width: s.layout.chat.width, height: s.layout.chat.height)
         s.status = nil
         XCTAssertFalse(s.render().text().contains("line 0\n"))

@@ -1,3 +1,4 @@
+import Catalog
 import XCTest
 @testable import TUI
 
@@ -5,15 +6,15 @@ import XCTest
 /// through the controller with a fake backend.
 final class LevelsAppStateTests: XCTestCase {
     static let rows = [
-        ModelRow(id: "m:Q4_1", name: "M", architecture: "llama", parameters: "135M", level: "Q4_1",
+        ModelRow(reference: .catalog(model: "m", level: "Q4_1"), name: "M", architecture: "llama", parameters: "135M", level: "Q4_1",
                  sizeBytes: 92 << 20, bitsPerWeight: 5.0, isPresent: true),
-        ModelRow(id: "m:Q4_K_M", name: "M", architecture: "llama", parameters: "135M", level: "Q4_K_M",
+        ModelRow(reference: .catalog(model: "m", level: "Q4_K_M"), name: "M", architecture: "llama", parameters: "135M", level: "Q4_K_M",
                  sizeBytes: 100 << 20, bitsPerWeight: 6.2, isPresent: true),
-        ModelRow(id: "m:Q5_K_M", name: "M", architecture: "llama", parameters: "135M", level: "Q5_K_M",
+        ModelRow(reference: .catalog(model: "m", level: "Q5_K_M"), name: "M", architecture: "llama", parameters: "135M", level: "Q5_K_M",
                  sizeBytes: 107 << 20, bitsPerWeight: 6.6, isPresent: true),
-        ModelRow(id: "m:Q8_0", name: "M", architecture: "llama", parameters: "135M", level: "Q8_0",
+        ModelRow(reference: .catalog(model: "m", level: "Q8_0"), name: "M", architecture: "llama", parameters: "135M", level: "Q8_0",
                  sizeBytes: 138 << 20, bitsPerWeight: 8.5, isPresent: true),
-        ModelRow(id: "other:Q8_0", name: "Other", architecture: "qwen3", parameters: "0.6B", level: "Q8_0",
+        ModelRow(reference: .catalog(model: "other", level: "Q8_0"), name: "Other", architecture: "qwen3", parameters: "0.6B", level: "Q8_0",
                  sizeBytes: 600 << 20, bitsPerWeight: 8.5, isPresent: true),
     ]
 
@@ -48,7 +49,7 @@ final class LevelsAppStateTests: XCTestCase {
         _ = s.handle(.up); _ = s.handle(.up); _ = s.handle(.up)
         let effects = s.handle(.enter)
         XCTAssertEqual(effects, [.swapLevel(Self.rows[3], s.request())])
-        XCTAssertEqual(s.request().turns.map(\.text), ["hello", "hi there"], "the conversation goes with the swap")
+        XCTAssertEqual(s.request().turns.map(\.content), ["hello", "hi there"], "the conversation goes with the swap")
 
         let before = s.chat.messages.filter { $0.role != .notice }
         _ = s.reduce(.backend(.levelSwapped(LoadedModel(row: Self.rows[3], contextSize: 2048, threads: 2), seconds: 0.0123, reused: false)))
@@ -68,7 +69,7 @@ final class LevelsAppStateTests: XCTestCase {
         // The follow-up goes to the new level with the whole conversation and is labelled with it.
         type(&s, "more")
         guard case .generate(let r)? = s.handle(.enter).first else { return XCTFail("expected a reply") }
-        XCTAssertEqual(r.turns.map(\.text), ["hello", "hi there", "more"])
+        XCTAssertEqual(r.turns.map(\.content), ["hello", "hi there", "more"])
         _ = s.reduce(.backend(.token("ok", logProb: nil)))
         _ = s.reduce(.backend(.finished(ReplySummary(tokens: 1, seconds: 0.1, level: "Q8_0"))))
         XCTAssertEqual(s.chat.messages.last?.footer?.level, "Q8_0")
@@ -115,7 +116,7 @@ final class LevelsAppStateTests: XCTestCase {
         XCTAssertEqual(replies.map(\.text), ["because 0"], "the reference reply joins the conversation")
         XCTAssertEqual(replies.last?.footer?.level, "Q8_0")
         XCTAssertTrue(s.chat.messages.last?.text.contains("Q4_K_M KLD 0.0837, same top 85%") ?? false)
-        XCTAssertEqual(s.request().turns.map(\.text), ["why?", "because 0"])
+        XCTAssertEqual(s.request().turns.map(\.content), ["why?", "because 0"])
 
         _ = s.handle(.function(4))
         XCTAssertFalse(s.compareMode)

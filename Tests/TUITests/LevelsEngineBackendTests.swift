@@ -1,5 +1,6 @@
 import Catalog
 import Foundation
+import LLM
 import XCTest
 import TestSupport
 @testable import TUI
@@ -21,7 +22,7 @@ final class LevelsEngineBackendTests: XCTestCase {
             LevelEntry(name: "Q8_0", file: tiny + "/tiny-llama-q8_0.gguf"),
         ])
         let b = EngineBackend(catalog: Catalog(path: "test", defaultModel: "tiny", models: [entry]))
-        let rows = entry.levels.map { b.row(model: entry, level: $0) }
+        let rows = entry.levels.map { ModelRow(b.library.listing(model: entry, level: $0)) }
         return (b, rows)
     }
 
@@ -39,13 +40,13 @@ final class LevelsEngineBackendTests: XCTestCase {
         var settings = ChatSettings()
         settings.temperature = 0
         settings.seed = 1
-        let first = ChatRequest(turns: [ChatTurn(.user, "hello there")], settings: settings)
+        let first = ChatRequest(turns: [ChatMessage(role: .user, content: "hello there")], settings: settings)
         let reply = await events(b.generate(first))
         guard case .finished(let s)? = reply.last else { return XCTFail("\(reply)") }
         XCTAssertEqual(s.level, "F32", "the reply names its level")
         let text = String(reply.compactMap { if case .token(let t, _) = $0 { return t }; return nil }.joined().prefix(40))
 
-        let conversation = ChatRequest(turns: [ChatTurn(.user, "hello there"), ChatTurn(.assistant, text)], settings: settings)
+        let conversation = ChatRequest(turns: [ChatMessage(role: .user, content: "hello there"), ChatMessage(role: .assistant, content: text)], settings: settings)
         let swap = await events(b.swapLevel(rows[1], conversation: conversation))
         guard case .levelSwapped(let m, let seconds, let reused)? = swap.first else { return XCTFail("\(swap)") }
         XCTAssertEqual(m.row.level, "Q8_0")
@@ -60,7 +61,7 @@ final class LevelsEngineBackendTests: XCTestCase {
         XCTAssertTrue(backReused, "F32 was still open: no reload")
         XCTAssertGreaterThanOrEqual(backSeconds, 0)
 
-        let follow = ChatRequest(turns: conversation.turns + [ChatTurn(.user, "more")], settings: settings)
+        let follow = ChatRequest(turns: conversation.turns + [ChatMessage(role: .user, content: "more")], settings: settings)
         let cmp = await events(b.compare(follow, levels: rows))
         let started = cmp.compactMap { if case .compareStarted(let c, let l) = $0 { return "\(c):\(l)" }; return nil }
         XCTAssertEqual(started, ["0:F32", "1:Q8_0"])
@@ -79,7 +80,7 @@ final class LevelsEngineBackendTests: XCTestCase {
         _ = await events(b.load(rows[1]))
         var settings = ChatSettings()
         settings.temperature = 0
-        let request = ChatRequest(turns: [ChatTurn(.user, "hello there")], settings: settings)
+        let request = ChatRequest(turns: [ChatMessage(role: .user, content: "hello there")], settings: settings)
         let full = await events(b.generate(request))
         guard case .finished(let whole)? = full.last, whole.tokens > 8 else { return XCTFail("\(full)") }
         for round in 0 ..< 20 {

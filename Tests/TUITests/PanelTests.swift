@@ -1,3 +1,4 @@
+import Catalog
 import XCTest
 @testable import TUI
 
@@ -77,11 +78,11 @@ final class StatsPanelTests: XCTestCase {
 
 final class ModelPickerTests: XCTestCase {
     static let rows = [
-        ModelRow(id: "smollm2-360m", name: "SmolLM2 360M Instruct", architecture: "llama", parameters: "360M",
+        ModelRow(reference: .catalog(model: "smollm2-360m", level: nil), name: "SmolLM2 360M Instruct", architecture: "llama", parameters: "360M",
                  level: "Q8_0", sizeBytes: 386 << 20, bitsPerWeight: 8.5, isPresent: true),
-        ModelRow(id: "smollm2-360m", name: "SmolLM2 360M Instruct", architecture: "llama", parameters: "360M",
+        ModelRow(reference: .catalog(model: "smollm2-360m", level: nil), name: "SmolLM2 360M Instruct", architecture: "llama", parameters: "360M",
                  level: "Q4_K_M", sizeBytes: 259 << 20, bitsPerWeight: 5.7, isPresent: false),
-        ModelRow(id: "qwen3-0.6b", name: "Qwen3 0.6B", architecture: "qwen3", parameters: "0.6B",
+        ModelRow(reference: .catalog(model: "qwen3-0.6b", level: nil), name: "Qwen3 0.6B", architecture: "qwen3", parameters: "0.6B",
                  level: "Q4_K_M", sizeBytes: nil, bitsPerWeight: nil, isPresent: false),
     ]
 

@@ -1,11 +1,39 @@
 import Catalog
 import Foundation
+import LLM
 import XCTest
 @testable import TUI
 
 /// F5 settings reach the next reply (and the context length reloads the model), they and the
 /// input history persist in the store across runs, and the small fixes of issue 5.
 final class SettingsAndHistoryTests: XCTestCase {
+    /// A catalog model's defaults become the chat's settings through the one catalog->sampler
+    /// conversion, and read back as the decimals the catalog wrote.
+    func testCatalogDefaultsBecomeSettings() throws {
+        let c = try Catalog.parse(text: """
+        default = "m"
+        [models.m]
+        name = "M"
+        system_prompt = "Be brief."
+        [models.m.sampling]
+        temperature = 0.6
+        top_p = 0.9
+        repeat_penalty = 1.05
+        seed = 3
+        [models.m.levels.Q8_0]
+        file = "m.gguf"
+        """, path: "t.toml")
+        var s = ChatSettings()
+        s.apply(catalog: try XCTUnwrap(c.model("m")))
+        XCTAssertEqual(s.systemPrompt, "Be brief.")
+        XCTAssertEqual(s.temperature, 0.6)
+        XCTAssertEqual(s.topP, 0.9)
+        XCTAssertEqual(s.repeatPenalty, 1.05)
+        XCTAssertEqual(s.seed, 3)
+        XCTAssertEqual(s.topK, ChatSettings().topK, "unset keys keep the chat's defaults")
+        XCTAssertEqual(s.minP, ChatSettings().minP)
+    }
+
     var dir = ""
 
     override func setUpWithError() throws {
@@ -68,9 +96,9 @@ final class SettingsAndHistoryTests: XCTestCase {
         try await waitUntil(c) { !$0.isGenerating }
         let r = try XCTUnwrap(backend.lastRequest)
         XCTAssertEqual(r.settings, expected)
-        XCTAssertEqual(r.turns, [ChatTurn(.system, "You are terse."), ChatTurn(.user, "hi")])
+        XCTAssertEqual(r.turns, [ChatMessage(role: .system, content: "You are terse."), ChatMessage(role: .user, content: "hi")])
         // ... and what the engine backend makes of them.
-        let p = EngineBackend.sampling(r.settings)
+        let p = r.settings.sampling
         XCTAssertEqual(p.temperature, 0.25); XCTAssertEqual(p.topK, 12); XCTAssertEqual(p.topP, 0.8)
         XCTAssertEqual(p.minP, 0.1); XCTAssertEqual(p.repeatPenalty, 1.3); XCTAssertEqual(p.seed, 1234)
 
@@ -251,7 +279,7 @@ final class ContextLengthEngineTests: XCTestCase {
         XCTAssertEqual(m.contextSize, 512, "the catalog's context_length")
         var settings = ChatSettings()
         settings.temperature = 0; settings.seed = 7
-        let conversation = ChatRequest(turns: [ChatTurn(.user, "hello"), ChatTurn(.assistant, "hi there")], settings: settings)
+        let conversation = ChatRequest(turns: [ChatMessage(role: .user, content: "hello"), ChatMessage(role: .assistant, content: "hi there")], settings: settings)
 
         // Same context: nothing to do.
         var none: [BackendEvent] = []
@@ -271,7 +299,7 @@ final class ContextLengthEngineTests: XCTestCase {
 
         // A reply on the reloaded model reports the new context.
         var reply: [BackendEvent] = []
-        let next = ChatRequest(turns: conversation.turns + [ChatTurn(.user, "more")], settings: settings)
+        let next = ChatRequest(turns: conversation.turns + [ChatMessage(role: .user, content: "more")], settings: settings)
         for await e in b.generate(next) { reply.append(e) }
         XCTAssertTrue(reply.contains { if case .metrics(let m) = $0 { return m.contextSize == 256 }; return false }, "\(reply)")
 

@@ -8,6 +8,15 @@ import GGUF
 enum Gemma3: ModelFamily {
     static let architecture = "gemma3"
 
+    // MARK: - Gemma 3's constants (llama.cpp's `LLM_ARCH_GEMMA3` hparams, gemma_pytorch)
+
+    /// Every `slidingWindowPattern`-th layer is global; the five before it slide.
+    static let slidingWindowPattern = 6
+    /// RoPE base of the sliding-window layers.
+    static let slidingRopeBase: Float = 10_000
+    /// Layers of Gemma 3 27B, the one size whose queries are scaled by n_embd / n_head.
+    static let layerCountOf27B = 62
+
     static func configuration(_ file: GGUFFile) throws(ModelError) -> ModelConfiguration {
         let r = HyperparameterReader(file: file, arch: architecture)
         var c = try r.standard(ropeStyle: .neox)
@@ -15,9 +24,8 @@ enum Gemma3: ModelFamily {
         if r.has("attention.sliding_window") {
             let w = try r.int("attention.sliding_window")
             if w > 0 {
-                c.slidingWindow = w
-                c.slidingWindowPattern = 6
-                c.slidingRopeBase = 10_000
+                let p = slidingWindowPattern
+                c.slidingWindow = .init(size: w, ropeBase: slidingRopeBase, pattern: (0 ..< p).map { $0 < p - 1 })
             }
         }
         // llama.cpp soft-caps the output only in its non-sliding-window gemma3 graph.
@@ -28,7 +36,7 @@ enum Gemma3: ModelFamily {
         c.embeddingScale = Float(c.embeddingLength).squareRoot()
         // gemma_pytorch: query_pre_attn_scalar is n_embd / n_head for the 27B (62 layers),
         // the head size otherwise.
-        let qScalar = c.layerCount == 62 ? Float(c.embeddingLength / c.headCount) : Float(c.headDim)
+        let qScalar = c.layerCount == layerCountOf27B ? Float(c.embeddingLength / c.headCount) : Float(c.headDim)
         c.attentionScale = 1 / qScalar.squareRoot()
         return c
     }

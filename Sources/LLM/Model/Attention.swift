@@ -6,17 +6,29 @@ import Darwin
 import CKernels
 import Quant
 
-/// Which attention kernels run: F16C/FMA C kernels when the CPU has them (checked at run time),
-/// the portable Swift loops otherwise. Tests flip `useSIMD` to cover the portable path.
-enum AttentionKernels {
-    static let simdAvailable: Bool = {
+/// Which attention and element-wise kernels (attention, RoPE, SwiGLU, GeGLU, the F16 KV store)
+/// a session runs: the F16C/FMA/AVX2 C kernels or the portable Swift loops. Chosen when the
+/// session is made and passed down, as `QuantISA` is for the quantized dot products, so two
+/// sessions can run different paths side by side.
+public enum ForwardKernels: Sendable, Equatable, CaseIterable, CustomStringConvertible {
+    case portable, simd
+
+    /// Whether this CPU runs the SIMD kernels (checked at run time).
+    public static let simdAvailable: Bool = {
         #if arch(x86_64)
         return QuantISA.best >= .avx2
         #else
         return false
         #endif
     }()
-    nonisolated(unsafe) static var useSIMD = simdAvailable && getenv("QUANTTY_PORTABLE_ATTENTION") == nil
+
+    /// The SIMD kernels when this CPU has them and `QUANTTY_PORTABLE_ATTENTION` is unset.
+    public static let best: ForwardKernels = simdAvailable && getenv("QUANTTY_PORTABLE_ATTENTION") == nil ? .simd : .portable
+
+    /// Whether this CPU can run the choice.
+    public var isAvailable: Bool { self == .portable || Self.simdAvailable }
+
+    public var description: String { self == .simd ? "simd" : "portable" }
 }
 
 extension ForwardState: ParallelWork {
@@ -32,8 +44,8 @@ extension ForwardState: ParallelWork {
                    v: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
         let c = configuration
         let tokens = self.tokens, start = self.start
-        cache.store(layer: il, start: start, tokens: tokens, k: k, v: v)
-        let simd = AttentionKernels.useSIMD
+        let simd = self.simd
+        cache.store(layer: il, start: start, tokens: tokens, k: k, v: v, simd: simd)
         if cache.type == .f16 {
             // ggml converts Q to the cache's type before the K·Q dot products; do the same so
             // scores match llama.cpp's (the keys are already rounded to F16).

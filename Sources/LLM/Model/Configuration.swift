@@ -3,11 +3,28 @@ import GGUF
 /// Hyperparameters of a decoder-only transformer, read from GGUF metadata and validated.
 ///
 /// One type serves every family; fields a family does not use keep neutral values (no sliding
-/// window, no soft-capping, embedding scale 1).
+/// window, no soft-capping, embedding scale 1). What a family's values are, and the constants
+/// behind them, live in its file under `Architectures/`.
 public struct ModelConfiguration: Sendable, Equatable {
     /// How RoPE pairs dimensions: `normal` rotates adjacent pairs (llama); `neox` rotates
     /// `(i, i + dims/2)` (qwen2, qwen3, gemma3), as llama.cpp's `llama_model_rope_type` says.
     public enum RopeStyle: String, Sendable { case normal, neox }
+
+    /// Local attention on some layers: each sees only the last `size` positions and rotates
+    /// with its own RoPE base, unscaled. The family says which layers (gemma3: five in six).
+    public struct SlidingWindow: Sendable, Equatable {
+        /// Keys a sliding-window layer sees, counting the query's own position.
+        public var size: Int
+        /// RoPE base of the sliding-window layers.
+        public var ropeBase: Float
+        /// Which layers slide, repeating: layer `il` slides when `pattern[il % pattern.count]`
+        /// (llama.cpp's `set_swa_pattern`); its length does not depend on the file's layer count.
+        public var pattern: [Bool]
+
+        public init(size: Int, ropeBase: Float, pattern: [Bool]) {
+            self.size = size; self.ropeBase = ropeBase; self.pattern = pattern
+        }
+    }
 
     public var architecture: String
     public var layerCount: Int
@@ -30,12 +47,8 @@ public struct ModelConfiguration: Sendable, Equatable {
     public var ropeFreqScale: Float
     public var ropeStyle: RopeStyle
     public var rmsEpsilon: Float
-    /// Keys a sliding-window layer sees, counting the query's own position (gemma3).
-    public var slidingWindow: Int?
-    /// Every `slidingWindowPattern`-th layer is global; the others slide (gemma3: 6).
-    public var slidingWindowPattern: Int?
-    /// RoPE base of sliding-window layers (gemma3: 10,000).
-    public var slidingRopeBase: Float
+    /// Local attention on some layers, when the family has it.
+    public var slidingWindow: SlidingWindow?
     /// Multiplies q·k (1/sqrt(headDim) unless the family says otherwise).
     public var attentionScale: Float
     /// Multiplies the token embeddings (gemma3: sqrt(n_embd)).
@@ -45,12 +58,15 @@ public struct ModelConfiguration: Sendable, Equatable {
 
     /// Whether layer `il` attends within the sliding window only.
     @inline(__always) public func isSlidingWindowLayer(_ il: Int) -> Bool {
-        guard let p = slidingWindowPattern, slidingWindow != nil else { return false }
-        return il % p < p - 1
+        guard let w = slidingWindow, il >= 0, !w.pattern.isEmpty else { return false }
+        return w.pattern[il % w.pattern.count]
     }
 
+    /// The window layer `il` attends within; nil for global attention.
+    @inline(__always) public func window(layer il: Int) -> Int? { isSlidingWindowLayer(il) ? slidingWindow?.size : nil }
+
     /// RoPE base of layer `il`.
-    public func ropeBase(layer il: Int) -> Float { isSlidingWindowLayer(il) ? slidingRopeBase : ropeBase }
+    public func ropeBase(layer il: Int) -> Float { isSlidingWindowLayer(il) ? slidingWindow!.ropeBase : ropeBase }
     /// RoPE frequency scale of layer `il` (sliding layers are never scaled).
     public func ropeFreqScale(layer il: Int) -> Float { isSlidingWindowLayer(il) ? 1 : ropeFreqScale }
 
@@ -76,7 +92,10 @@ public struct ModelConfiguration: Sendable, Equatable {
         if !(rmsEpsilon > 0) { throw bad("attention.layer_norm_rms_epsilon", rmsEpsilon, "must be positive") }
         if contextLength <= 0 { throw bad("context_length", contextLength, "must be positive") }
         if vocabularySize <= 0 { throw bad("vocab_size", vocabularySize, "must be positive") }
-        if let w = slidingWindow, w <= 0 { throw bad("attention.sliding_window", w, "must be positive") }
+        if let w = slidingWindow {
+            if w.size <= 0 { throw bad("attention.sliding_window", w.size, "must be positive") }
+            if w.pattern.isEmpty { throw bad("attention.sliding_window", w.size, "needs a layer pattern") }
+        }
     }
 }
 
@@ -154,8 +173,6 @@ struct HyperparameterReader {
             ropeStyle: ropeStyle,
             rmsEpsilon: try float("attention.layer_norm_rms_epsilon"),
             slidingWindow: nil,
-            slidingWindowPattern: nil,
-            slidingRopeBase: 10_000,
             attentionScale: 1 / Float(headDim).squareRoot(),
             embeddingScale: 1,
             finalLogitSoftcap: nil)

@@ -33,14 +33,17 @@ final class ForwardState: @unchecked Sendable {
     var attnQ: UnsafeMutablePointer<Float>?
     var attnDst: UnsafeMutablePointer<Float>?
     var attnSIMD = false
+    /// The session's kernel choice: true runs the C kernels (`ForwardKernels.simd`).
+    let simd: Bool
 
-    init(configuration c: ModelConfiguration, cache: KVCache, pool: ThreadPool, maxBatch: Int) {
+    init(configuration c: ModelConfiguration, cache: KVCache, pool: ThreadPool, maxBatch: Int, kernels: ForwardKernels) {
         configuration = c
         self.cache = cache
         self.pool = pool
+        simd = kernels == .simd
         let t = maxBatch
         let widest = max(c.embeddingLength, c.feedForwardLength, c.headCount * c.valueDim)
-        engine = MatmulEngine(pool: pool, maxTokens: t, maxCols: widest)
+        engine = MatmulEngine(pool: pool, maxTokens: t, maxCols: widest, kernels: kernels)
         hidden = ScratchBuffer(count: t * c.embeddingLength)
         normed = ScratchBuffer(count: t * c.embeddingLength)
         // Attention's q, k, v and output are dead once its output projection has run, and the
@@ -97,7 +100,7 @@ final class ForwardState: @unchecked Sendable {
         let table = c.isSlidingWindowLayer(il) ? ropeLocal : ropeGlobal
         for t in 0..<tokens {
             Ops.rope(x.pointer + t * heads * c.headDim, heads: heads, headDim: c.headDim, dims: c.ropeDimensions,
-                     neox: c.ropeStyle == .neox, cosSin: table.pointer + t * c.ropeDimensions)
+                     neox: c.ropeStyle == .neox, cosSin: table.pointer + t * c.ropeDimensions, simd: simd)
         }
     }
 
@@ -118,8 +121,8 @@ final class ForwardState: @unchecked Sendable {
         for t in 0..<tokens {
             Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: c.ropeBase, freqScale: c.ropeFreqScale,
                           into: ropeGlobal.pointer + t * c.ropeDimensions)
-            if c.slidingWindow != nil {
-                Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: c.slidingRopeBase, freqScale: 1,
+            if let w = c.slidingWindow {
+                Ops.ropeCache(position: start + t, dims: c.ropeDimensions, base: w.ropeBase, freqScale: 1,
                               into: ropeLocal.pointer + t * c.ropeDimensions)
             }
         }

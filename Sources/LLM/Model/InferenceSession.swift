@@ -19,6 +19,8 @@ public final class InferenceSession: @unchecked Sendable {
     public let cache: KVCache
     /// Most tokens per internal micro-batch; longer inputs are processed in several.
     public let maxBatch: Int
+    /// The attention and element-wise kernels this session runs.
+    public let kernels: ForwardKernels
     /// Worker threads (including the caller).
     public var threadCount: Int { pool.threadCount }
     /// Debug hook receiving named activations (`attn_norm`, `Qcur`, `l_out`, `result_norm`, ...).
@@ -34,19 +36,23 @@ public final class InferenceSession: @unchecked Sendable {
     private let logits: ScratchBuffer<Float>   // (logitChunk, vocab)
 
     /// - Parameters:
-    ///   - contextLength: positions the KV cache holds (default: the model's, at most 4096).
+    ///   - contextLength: positions the KV cache holds (default: `ContextPolicy`'s); an
+    ///     explicit length is taken as is, also beyond the trained one (the engine clamps).
     ///   - threads: compute threads, the caller included.
     ///   - maxBatch: tokens per micro-batch; scratch memory grows with it.
     ///   - kvCacheType: F16 like llama.cpp (default) or F32.
+    ///   - kernels: attention and element-wise kernels (default: the best this CPU runs; a
+    ///     choice it cannot run falls back to `.portable`).
     public init(model: Model, contextLength: Int? = nil, threads: Int = 2, maxBatch: Int = 256,
-                kvCacheType: KVCacheType = .f16) {
+                kvCacheType: KVCacheType = .f16, kernels: ForwardKernels = .best) {
         self.model = model
         let c = model.configuration
-        let ctx = max(1, contextLength ?? min(c.contextLength, 4096))
+        let ctx = max(1, contextLength ?? ContextPolicy.contextLength(asked: nil, trained: c.contextLength))
         self.maxBatch = max(1, min(maxBatch, ctx))
         pool = ThreadPool(threads: threads)
         cache = KVCache(configuration: c, contextLength: ctx, maxBatch: self.maxBatch, type: kvCacheType)
-        state = ForwardState(configuration: c, cache: cache, pool: pool, maxBatch: self.maxBatch)
+        self.kernels = kernels.isAvailable ? kernels : .portable
+        state = ForwardState(configuration: c, cache: cache, pool: pool, maxBatch: self.maxBatch, kernels: self.kernels)
         // At most 64 rows and 32 MiB of logits (Gemma's 262,144-token vocabulary: 32 rows).
         logitChunk = max(1, min(self.maxBatch, 64, (8 << 20) / max(1, c.vocabularySize)))
         logits = ScratchBuffer(count: logitChunk * c.vocabularySize)

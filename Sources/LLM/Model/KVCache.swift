@@ -1,7 +1,12 @@
 import CKernels
 
 /// Element type of the KV cache. llama.cpp's default (and the fixtures') is F16.
-public enum KVCacheType: String, Sendable { case f32, f16 }
+public enum KVCacheType: String, Sendable {
+    case f32, f16
+
+    /// Bytes of one element.
+    public var elementSize: Int { self == .f16 ? 2 : 4 }
+}
 
 /// Keys and values of every layer, sized once for the session's context length.
 ///
@@ -45,13 +50,30 @@ public final class KVCache: @unchecked Sendable {
         self.type = type
         self.contextLength = contextLength
         self.maxBatch = maxBatch
-        let size = type == .f16 ? 2 : 4
         layers = (0..<c.layerCount).map { il in
-            let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
-            let capacity = window.map { min(contextLength, $0 + maxBatch) } ?? contextLength
-            return Layer(capacity: capacity, window: window, keyWidth: c.headCountKV * c.headDim,
-                         valueWidth: c.headCountKV * c.valueDim, elementSize: size)
+            Layer(capacity: Self.capacity(ofLayer: il, configuration: c, contextLength: contextLength, maxBatch: maxBatch),
+                  window: c.window(layer: il), keyWidth: c.headCountKV * c.headDim,
+                  valueWidth: c.headCountKV * c.valueDim, elementSize: type.elementSize)
         }
+    }
+
+    // MARK: - Sizing (the one formula)
+
+    /// Slots of layer `il`: the whole context, or `window + maxBatch` for a sliding-window layer.
+    static func capacity(ofLayer il: Int, configuration c: ModelConfiguration, contextLength: Int, maxBatch: Int) -> Int {
+        c.window(layer: il).map { min(contextLength, $0 + maxBatch) } ?? contextLength
+    }
+
+    /// Bytes a cache of `contextLength` positions would take, without allocating it (in
+    /// `Double`: a file may claim billions of positions).
+    public static func expectedByteCount(configuration c: ModelConfiguration, contextLength: Int, maxBatch: Int,
+                                         type: KVCacheType = .f16) -> Double {
+        var bytes = 0.0
+        for il in 0 ..< c.layerCount {
+            let slots = Double(capacity(ofLayer: il, configuration: c, contextLength: contextLength, maxBatch: maxBatch))
+            bytes += slots * Double(c.headCountKV) * Double(c.headDim + c.valueDim) * Double(type.elementSize)
+        }
+        return bytes
     }
 
     /// Bytes held by keys and values.
@@ -75,7 +97,8 @@ public final class KVCache: @unchecked Sendable {
 
     /// Stores `tokens` rows of keys and values (F32) at positions `start...`.
     /// k: (tokens, keyWidth); v: (tokens, valueWidth).
-    func store(layer il: Int, start: Int, tokens: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+    /// `simd`: convert to F16 with the F16C kernel (the session's `ForwardKernels`).
+    func store(layer il: Int, start: Int, tokens: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>, simd: Bool) {
         let l = layers[il]
         for t in 0..<tokens {
             let slot = (start + t) % l.capacity
@@ -87,7 +110,7 @@ public final class KVCache: @unchecked Sendable {
                 let kd = l.keys.assumingMemoryBound(to: UInt16.self) + slot * l.keyWidth
                 let vd = l.values.assumingMemoryBound(to: UInt16.self) + slot * l.valueWidth
                 #if arch(x86_64)
-                if AttentionKernels.useSIMD {
+                if simd {
                     qt_f32_to_f16_avx2(Int32(l.keyWidth), k + t * l.keyWidth, kd)
                     qt_f32_to_f16_avx2(Int32(l.valueWidth), v + t * l.valueWidth, vd)
                     continue

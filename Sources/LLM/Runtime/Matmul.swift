@@ -49,8 +49,12 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
     private var rldx = 0, rldy = 0, rtokens = 0, ralign = 16
     private var ractivation = GatedActivation.silu
 
-    init(pool: ThreadPool, maxTokens: Int, maxCols: Int) {
+    /// The element-wise kernels of the gated activation (the session's `ForwardKernels`).
+    private let simd: Bool
+
+    init(pool: ThreadPool, maxTokens: Int, maxCols: Int, kernels: ForwardKernels = .best) {
         self.pool = pool
+        simd = kernels == .simd
         self.maxTokens = maxTokens
         self.maxCols = maxCols
         // Widest activation format: Q8_K, 292 bytes per 256 (< 1.2 bytes per element); Q8_1 is
@@ -155,8 +159,8 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
             for t in 0..<tokens {
                 let gp = yg + t * n + r.lowerBound, up = yu + t * n + r.lowerBound
                 switch ractivation {
-                case .silu: Ops.swiglu(gp, up, r.count)
-                case .gelu: Ops.geglu(gp, up, r.count)
+                case .silu: Ops.swiglu(gp, up, r.count, simd: simd)
+                case .gelu: Ops.geglu(gp, up, r.count, simd: simd)
                 }
             }
         }

@@ -52,10 +52,10 @@ enum Ops {
     /// `neox`: pairs (i, i + dims/2) (qwen2, qwen3, gemma3); otherwise adjacent pairs (llama).
     @inline(__always)
     static func rope(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, dims: Int, neox: Bool,
-                     cosSin: UnsafePointer<Float>) {
+                     cosSin: UnsafePointer<Float>, simd: Bool) {
         #if arch(x86_64)
         // Swift's addingProduct is a libm call without FMA in the baseline target: use the C kernel.
-        if AttentionKernels.useSIMD {
+        if simd {
             qt_rope_avx2(x, Int32(heads), Int32(headDim), Int32(dims), neox ? 1 : 0, cosSin)
             return
         }
@@ -84,9 +84,9 @@ enum Ops {
     /// `gate = silu(gate) * up`. gate, up: (n). With AVX2 it is ggml's `ggml_vec_swiglu_f32`
     /// (its vectorized exp), so values equal llama.cpp's bit for bit.
     @inline(__always)
-    static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+    static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int, simd: Bool) {
         #if arch(x86_64)
-        if AttentionKernels.useSIMD { qt_swiglu_ggml_avx2(Int32(n), gate, up); return }
+        if simd { qt_swiglu_ggml_avx2(Int32(n), gate, up); return }
         #endif
         for i in 0..<n {
             let g = gate[i]
@@ -98,9 +98,9 @@ enum Ops {
     /// F16 looks up GELU (tanh approximation) evaluated at that F16 value and rounded to F16;
     /// 0 below -10, the identity above 10. gate, up: (n).
     @inline(__always)
-    static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+    static func geglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int, simd: Bool) {
         #if arch(x86_64)
-        if AttentionKernels.useSIMD {
+        if simd {
             geluTableF32.withUnsafeBufferPointer { qt_geglu_table_avx2(Int32(n), gate, up, $0.baseAddress!) }
             return
         }

@@ -1,4 +1,5 @@
 import Foundation
+import LLM
 
 /// Everything the screen shows, and how actions change it. No terminal, no engine: keys
 /// and backend events go in through `reduce`, effects come out, `render` draws a grid.
@@ -182,7 +183,7 @@ public struct AppState: Sendable {
             return [.listModels]
         }
         let text = input.submit()
-        chat.append(ChatMessage(role: .user, text: text), width: chatWidth)
+        chat.append(ChatPaneMessage(role: .user, text: text), width: chatWidth)
         if compareMode { return startComparison() }
         comparison = nil
         return startReply(isRegeneration: false)
@@ -190,16 +191,10 @@ public struct AppState: Sendable {
 
     // MARK: - Levels (F3) and compare mode (F4)
 
-    /// The catalog model a row belongs to: `id` of `id:LEVEL`, else the row's id (a file).
-    static func modelKey(_ row: ModelRow) -> String {
-        guard !row.id.contains("/"), let colon = row.id.lastIndex(of: ":") else { return row.id }
-        return String(row.id[..<colon])
-    }
-
     /// Every level of `row`'s model that the picker knows, highest precision first.
     public func levels(of row: ModelRow) -> [ModelRow] {
-        let key = Self.modelKey(row)
-        var rows = picker.rows.filter { Self.modelKey($0) == key }
+        let key = row.reference.modelIdentity
+        var rows = picker.rows.filter { $0.reference.modelIdentity == key }
         if !rows.contains(where: { $0.id == row.id && $0.level == row.level }) { rows.append(row) }
         return rows.sorted { ($0.bitsPerWeight ?? 0) > ($1.bitsPerWeight ?? 0) }
     }
@@ -266,13 +261,13 @@ public struct AppState: Sendable {
 
     /// The conversation for the backend: system prompt, then user and assistant turns.
     public func request(isRegeneration: Bool = false) -> ChatRequest {
-        var turns: [ChatTurn] = []
-        if !settings.systemPrompt.isEmpty { turns.append(ChatTurn(.system, settings.systemPrompt)) }
+        var turns: [ChatMessage] = []
+        if !settings.systemPrompt.isEmpty { turns.append(ChatMessage(role: .system, content: settings.systemPrompt)) }
         for m in chat.messages where !m.isStreaming {
             switch m.role {
-            case .user: turns.append(ChatTurn(.user, m.text))
-            case .assistant: turns.append(ChatTurn(.assistant, m.text))
-            case .system: turns.append(ChatTurn(.system, m.text))
+            case .user: turns.append(ChatMessage(role: .user, content: m.text))
+            case .assistant: turns.append(ChatMessage(role: .assistant, content: m.text))
+            case .system: turns.append(ChatMessage(role: .system, content: m.text))
             case .notice: break
             }
         }
@@ -375,7 +370,7 @@ public struct AppState: Sendable {
             picker.loading = nil; quantPicker.loading = nil
             stats.contextUsed = 0
             if mode == .modelPicker || mode == .quantLevel { mode = .chat }
-            chat.append(ChatMessage(role: .notice, text: "loaded \(m.row.name) \(m.row.level)"), width: chatWidth)
+            chat.append(ChatPaneMessage(role: .notice, text: "loaded \(m.row.name) \(m.row.level)"), width: chatWidth)
             setStatus("model loaded", .success)
         case .token(let text, let lp):
             guard isGenerating else { return [] }
@@ -391,7 +386,7 @@ public struct AppState: Sendable {
             let from = model?.contextSize
             applyLoaded(m)
             stats.contextUsed = 0
-            chat.append(ChatMessage(role: .notice, text: "context \(from.map { "\($0) → " } ?? "")\(m.contextSize) tokens; the conversation stays"),
+            chat.append(ChatPaneMessage(role: .notice, text: "context \(from.map { "\($0) → " } ?? "")\(m.contextSize) tokens; the conversation stays"),
                         width: chatWidth)
             setStatus("context is \(m.contextSize) tokens", .success)
         case .levelSwapped(let m, let seconds, let reused):
@@ -401,14 +396,14 @@ public struct AppState: Sendable {
             picker.loading = nil; quantPicker.loading = nil
             if mode == .modelPicker || mode == .quantLevel { mode = .chat }
             let how = reused ? "already open" : "opened"
-            chat.append(ChatMessage(role: .notice, text: "switched \(from.map { "from \($0) " } ?? "")to \(m.row.level) in \(Format.seconds(seconds)) (\(how)); the conversation stays"),
+            chat.append(ChatPaneMessage(role: .notice, text: "switched \(from.map { "from \($0) " } ?? "")to \(m.row.level) in \(Format.seconds(seconds)) (\(how)); the conversation stays"),
                         width: chatWidth)
             setStatus("\(m.row.level) in \(Format.seconds(seconds))", .success)
         case .prefillProgress(let done, let total):
             if total > 0 { setStatus("\(model?.row.level ?? "") re-reading the conversation: \(done)/\(total) tokens", .normal) }
         case .prefilled(let tokens, let seconds):
             if tokens > 0 {
-                chat.append(ChatMessage(role: .notice, text: "\(model?.row.level ?? "the new level") re-read \(tokens) tokens in \(Format.seconds(seconds))"),
+                chat.append(ChatPaneMessage(role: .notice, text: "\(model?.row.level ?? "the new level") re-read \(tokens) tokens in \(Format.seconds(seconds))"),
                             width: chatWidth)
             }
             setStatus("ready on \(model?.row.level ?? "the new level")", .success)
@@ -471,7 +466,7 @@ public struct AppState: Sendable {
                 if let last = chat.messages.last, last.role == .assistant, last.text.isEmpty { chat.messages.removeLast() }
             }
             if loading != nil { loading = nil; picker.loading = nil; quantPicker.loading = nil }
-            chat.append(ChatMessage(role: .notice, text: "error: " + message), width: chatWidth)
+            chat.append(ChatPaneMessage(role: .notice, text: "error: " + message), width: chatWidth)
             setStatus(message, .error)
         }
         return []
@@ -500,7 +495,7 @@ public struct AppState: Sendable {
         comparing = []
         let ref = c.columns[0]
         if !ref.text.isEmpty {
-            var m = ChatMessage(role: .assistant, text: ref.text)
+            var m = ChatPaneMessage(role: .assistant, text: ref.text)
             m.footer = ReplyFooter(level: ref.level, tokens: ref.stats?.tokens ?? s.tokens,
                                    tokensPerSecond: ref.stats?.tokensPerSecond ?? 0, stopped: s.stopped)
             chat.append(m, width: chatWidth)
@@ -508,7 +503,7 @@ public struct AppState: Sendable {
         let others = c.columns.dropFirst().map { col in
             col.quality.map { "\(col.level) KLD \(Format.fixed($0.meanKLD, 4)), same top \(Format.fixed(100 * $0.sameTop, 0))%" } ?? "\(col.level) not scored"
         }
-        chat.append(ChatMessage(role: .notice, text: "compared \(c.columns.map(\.level).joined(separator: " · ")) (reply of \(ref.level) kept): " + others.joined(separator: "; ")),
+        chat.append(ChatPaneMessage(role: .notice, text: "compared \(c.columns.map(\.level).joined(separator: " · ")) (reply of \(ref.level) kept): " + others.joined(separator: "; ")),
                     width: chatWidth)
         chat.scroll(.bottom, width: chatWidth, height: chatHeight)
         setStatus(s.stopped ? "comparison stopped" : "comparison done", s.stopped ? .normal : .success)

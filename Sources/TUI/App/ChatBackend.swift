@@ -1,21 +1,15 @@
-/// One turn of the conversation as the backend sees it.
-public struct ChatTurn: Equatable, Sendable {
-    public enum Role: String, Sendable { case system, user, assistant }
-    public var role: Role
-    public var text: String
-    public init(_ role: Role, _ text: String) { self.role = role; self.text = text }
-}
+import LLM
 
 /// A request for a reply: the whole conversation (system prompt first, ending with the
-/// user's message) and the sampling settings.
+/// user's message) as the engine's `ChatMessage`s, and the sampling settings.
 public struct ChatRequest: Equatable, Sendable {
-    public var turns: [ChatTurn]
+    public var turns: [ChatMessage]
     public var settings: ChatSettings
     /// True when the previous reply to the same conversation was thrown away (Ctrl-R); the
     /// backend may reuse its KV cache for the shared prefix.
     public var isRegeneration: Bool
 
-    public init(turns: [ChatTurn], settings: ChatSettings, isRegeneration: Bool = false) {
+    public init(turns: [ChatMessage], settings: ChatSettings, isRegeneration: Bool = false) {
         self.turns = turns; self.settings = settings; self.isRegeneration = isRegeneration
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LLM
 
 /// Keeps the chat store in step with the chat on screen: creates the chat on the first
 /// message, appends user messages, writes replies as they stream, forgets dropped replies.
@@ -24,18 +25,18 @@ final class ChatRecorder {
     func beginReply(request: ChatRequest, state: inout AppState) {
         writer = nil
         if !request.isRegeneration, let last = request.turns.last, last.role == .user {
-            _ = attempt { try store.appendInput(last.text) }
+            _ = attempt { try store.appendInput(last.content) }
         }
         let level = state.model?.row.level
         if state.chatID == nil {
-            let firstUser = request.turns.first(where: { $0.role == .user })?.text ?? "chat"
+            let firstUser = request.turns.first(where: { $0.role == .user })?.content ?? "chat"
             let title = String(firstUser.split(separator: "\n").first ?? "chat").prefix(60)
             let model = [state.model?.row.name, level].compactMap { $0 }.joined(separator: " ")
             state.chatID = attempt { try store.createChat(title: String(title), model: model) }
         }
         guard let chat = state.chatID else { return }
         if !request.isRegeneration, let last = request.turns.last, last.role == .user {
-            _ = attempt { try store.append(StoredMessage(role: .user, content: last.text), to: chat) }
+            _ = attempt { try store.append(StoredMessage(role: .user, content: last.content), to: chat) }
         }
         writer = attempt { try ReplyWriter(store: store, chat: chat, level: level) }
     }
@@ -63,7 +64,7 @@ final class ChatRecorder {
 
     func listChats() -> [ChatSummary] { attempt { try store.listChats() } ?? [] }
 
-    func open(_ id: Int64) -> [ChatMessage]? {
+    func open(_ id: Int64) -> [ChatPaneMessage]? {
         (attempt { try store.loadChat(id) } ?? nil)?.map(\.chatMessage)
     }
 

@@ -1,7 +1,6 @@
 import Catalog
 import Engine
 import Foundation
-import GGUF
 import LLM
 
 /// The TUI's `ChatBackend` on the real engine: models from the catalog and the model
@@ -9,15 +8,17 @@ import LLM
 /// live metrics.
 public final class EngineBackend: ChatBackend, @unchecked Sendable {
     public let engine: Engine
-    public let catalog: Catalog
-    let paths: Paths
+    /// The models there are and how to open them.
+    public let library: ModelLibrary
+    public var catalog: Catalog { library.catalog }
     let threads: Int
-    /// Makes levels with `quantize_from` when they are missing (the executable injects it).
-    let quantizer: Fetcher.Quantizer?
     private let lock = NSLock()
     private var _contextLength: Int?
+    /// The references this backend opened, by the label it gave the engine, so a reply's
+    /// level (`GenerationStats.level`, a label) maps back to its level without parsing.
+    private var _opened: [String: ModelReference] = [:]
     /// The context length asked for in the settings (F5), used by every load; nil: the
-    /// catalog's `context_length`, else the model's (capped at 4096).
+    /// catalog's `context_length`, else `ContextPolicy`'s.
     public var contextLength: Int? {
         get { lock.withLock { _contextLength } }
         set { lock.withLock { _contextLength = newValue } }
@@ -25,74 +26,26 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
 
     public init(catalog: Catalog, threads: Int = 2, paths: Paths = Paths(), quantizer: Fetcher.Quantizer? = nil) {
         self.engine = Engine(threads: threads)
-        self.catalog = catalog
-        self.paths = paths
+        self.library = ModelLibrary(catalog: catalog, paths: paths, quantizer: quantizer)
         self.threads = threads
-        self.quantizer = quantizer
     }
 
     /// The picker row of the catalog's default model.
     public func defaultRow() -> ModelRow? {
-        guard let m = catalog.model(catalog.defaultModel), let l = m.preferredLevel else { return nil }
-        return row(model: m, level: l)
-    }
-
-    func row(model m: ModelEntry, level l: LevelEntry) -> ModelRow {
-        let path = l.path(in: paths.modelsDirectory)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? UInt64
-        var arch = "?", params = "?", bpw: Double?
-        if size != nil, let f = try? GGUFFile(path: path, requireSupportedTypes: false) {
-            arch = f.architecture ?? "?"
-            params = Self.formatParameters(f.parameterCount)
-            bpw = f.parameterCount > 0 ? Double(f.tensorBytes * 8) / Double(f.parameterCount) : nil
-        }
-        return ModelRow(id: "\(m.id):\(l.name)", name: m.name, architecture: arch, parameters: params,
-                        level: l.name, sizeBytes: size, bitsPerWeight: bpw, isPresent: size != nil)
-    }
-
-    static func formatParameters(_ n: Int) -> String {
-        n >= 1_000_000_000 ? String(format: "%.1fB", Double(n) / 1e9) : String(format: "%.0fM", Double(n) / 1e6)
+        library.defaultListing().map(ModelRow.init)
     }
 
     public func models() async -> [ModelRow] {
-        var rows: [ModelRow] = []
-        var known = Set<String>()
-        for m in catalog.models {
-            for l in m.levels {
-                rows.append(row(model: m, level: l))
-                known.insert(URL(fileURLWithPath: l.path(in: paths.modelsDirectory)).standardizedFileURL.path)
-            }
-        }
-        // Loose GGUF files in the model folders (and the Hugging Face cache, when present).
-        for dir in [paths.modelsDirectory, paths.huggingFaceHub] {
-            guard let e = FileManager.default.enumerator(atPath: dir) else { continue }
-            while let rel = e.nextObject() as? String {
-                guard rel.hasSuffix(".gguf") else { continue }
-                let path = URL(fileURLWithPath: dir + "/" + rel).standardizedFileURL.path
-                guard !known.contains(path), let f = try? GGUFFile(path: path, requireSupportedTypes: false) else { continue }
-                known.insert(path)
-                let summary = GGUFSummary(f)
-                rows.append(ModelRow(id: path, name: (rel as NSString).lastPathComponent, architecture: summary.architecture ?? "?",
-                                     parameters: Self.formatParameters(summary.parameterCount), level: summary.fileTypeName ?? "?",
-                                     sizeBytes: UInt64(f.fileSize), bitsPerWeight: summary.bitsPerWeight, isPresent: true))
-            }
-        }
-        return rows
+        library.listings().map(ModelRow.init)
     }
 
     public func load(_ model: ModelRow) -> AsyncStream<BackendEvent> {
         AsyncStream { continuation in
             let task = Task {
                 do {
-                    let resolved = try catalog.resolve(model.id, paths: paths)
-                    if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
-                        continuation.yield(.loadProgress(0.05))
-                        _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
-                    }
+                    let target = try self.prepare(model) { continuation.yield(.loadProgress(0.05)) }
                     continuation.yield(.loadProgress(0.5))
-                    let info = try await engine.load(path: resolved.path, options: LoadOptions(
-                        contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template,
-                        label: resolved.label))
+                    let info = try await engine.load(path: target.path, options: target.options)
                     continuation.yield(.loadProgress(1))
                     continuation.yield(.modelLoaded(Self.loaded(model, info)))
                     continuation.yield(.metrics(Self.loadMetrics(info)))
@@ -112,7 +65,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         row.sizeBytes = UInt64(info.fileSize)
         row.bitsPerWeight = info.bitsPerWeight
         row.architecture = info.architecture
-        row.parameters = Self.formatParameters(info.parameterCount)
+        row.parameters = ModelLibrary.formatParameters(info.parameterCount)
         return LoadedModel(row: row, contextSize: info.contextLength, threads: info.threads,
                            fileBytes: UInt64(info.fileSize), weightsBytes: UInt64(info.weightBytes))
     }
@@ -122,31 +75,23 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     weightsBytes: UInt64(info.weightBytes), kvCacheBytes: UInt64(info.kvCacheBytes), threads: info.threads)
     }
 
-    /// `Q8_0` of `smollm2-135m-instruct:Q8_0`; file labels as they are.
-    static func levelName(_ label: String?) -> String? {
+    /// The level that wrote a reply, from the label the engine reports: the level name of a
+    /// reference this backend opened, else the label as it is.
+    func levelName(_ label: String?) -> String? {
         guard let label else { return nil }
-        if label.hasSuffix(".gguf") || label.contains("/") { return label }
-        return label.split(separator: ":").last.map(String.init) ?? label
+        return lock.withLock { _opened[label] }?.levelName ?? label
     }
 
     /// The file and load options of a row, fetching (or deriving) the file when missing.
-    func prepare(_ row: ModelRow) throws -> (path: String, options: LoadOptions) {
-        let resolved = try catalog.resolve(row.id, paths: paths)
-        if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
-            _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
-        }
-        return (resolved.path, LoadOptions(contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template,
-                                           label: resolved.label))
+    func prepare(_ row: ModelRow, willFetch: () -> Void = {}) throws -> LoadTarget {
+        let target = try library.prepare(row.reference, contextLength: contextLength, willFetch: willFetch)
+        lock.withLock { _opened[target.resolved.label] = target.resolved.reference }
+        return target
     }
 
-    static func messages(_ turns: [ChatTurn]) -> [LLM.ChatMessage] {
-        turns.compactMap { t in
-            switch t.role {
-            case .system: return t.text.isEmpty ? nil : .system(t.text)
-            case .user: return .user(t.text)
-            case .assistant: return .assistant(t.text)
-            }
-        }
+    /// The conversation as the engine reads it: an empty system prompt is left out.
+    static func messages(_ turns: [ChatMessage]) -> [ChatMessage] {
+        turns.filter { !($0.role == .system && $0.content.isEmpty) }
     }
 
     public func swapLevel(_ level: ModelRow, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
@@ -154,8 +99,8 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         return AsyncStream { continuation in
             let task = Task {
                 do {
-                    let (path, options) = try self.prepare(level)
-                    let r = try await engine.swap(to: path, options: options)
+                    let target = try self.prepare(level)
+                    let r = try await engine.swap(to: target.path, options: target.options)
                     continuation.yield(.levelSwapped(Self.loaded(level, r.info), seconds: r.seconds, reused: r.reused))
                     continuation.yield(.metrics(Self.loadMetrics(r.info)))
                     try await Self.prefill(conversation, engine: engine, into: continuation)
@@ -187,11 +132,6 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
-    /// The context the engine gives a model trained on `trained` tokens when asked for `asked`.
-    static func effectiveContext(asked: Int?, trained: Int) -> Int {
-        min(asked ?? min(trained, 4096), trained)
-    }
-
     public func applySettings(_ settings: ChatSettings, model: ModelRow?, conversation: ChatRequest) -> AsyncStream<BackendEvent> {
         contextLength = settings.contextLength
         let engine = self.engine
@@ -199,11 +139,12 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
             let task = Task {
                 guard let model, let info = await engine.info else { continuation.finish(); return }
                 do {
-                    let (path, options) = try self.prepare(model)
-                    guard Self.effectiveContext(asked: options.contextLength, trained: info.trainedContextLength) != info.contextLength else {
+                    let target = try self.prepare(model)
+                    guard ContextPolicy.contextLength(asked: target.options.contextLength, trained: info.trainedContextLength)
+                            != info.contextLength else {
                         continuation.finish(); return
                     }
-                    let reloaded = try await engine.load(path: path, options: options)
+                    let reloaded = try await engine.load(path: target.path, options: target.options)
                     continuation.yield(.contextChanged(Self.loaded(model, reloaded)))
                     continuation.yield(.metrics(Self.loadMetrics(reloaded)))
                     try await Self.prefill(conversation, engine: engine, into: continuation)
@@ -219,14 +160,14 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
 
     public func compare(_ request: ChatRequest, levels: [ModelRow]) -> AsyncStream<BackendEvent> {
         let messages = Self.messages(request.turns)
-        let params = Self.sampling(request.settings)
+        let params = request.settings.sampling
         let engine = self.engine
         return AsyncStream { continuation in
             let task = Task {
                 do {
                     let columns = try levels.map { row in
-                        let (path, options) = try self.prepare(row)
-                        return CompareLevel(path: path, options: options)
+                        let target = try self.prepare(row)
+                        return CompareLevel(path: target.path, options: target.options)
                     }
                     let stream = await engine.compare(GenerationRequest(prompt: .chat(messages), sampling: params, maxTokens: 256),
                                                       levels: columns)
@@ -235,7 +176,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                     for try await e in stream {
                         switch e {
                         case .columnStarted(let c, let info, _):
-                            continuation.yield(.compareStarted(column: c, level: Self.levelName(info.label) ?? levels[c].level))
+                            continuation.yield(.compareStarted(column: c, level: self.levelName(info.label) ?? levels[c].level))
                         case .generation(let c, .token(let t)):
                             continuation.yield(.compareToken(column: c, t.text))
                         case .generation(_, .finished(let reason, _)):
@@ -243,7 +184,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                         case .generation:
                             break
                         case .columnFinished(let c, let s, let memory, let mapped):
-                            if c == 0 { reference = ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds, level: Self.levelName(s.level)) }
+                            if c == 0 { reference = ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds, level: self.levelName(s.level)) }
                             continuation.yield(.compareColumnFinished(column: c, CompareColumnStats(
                                 tokens: s.generatedTokens, tokensPerSecond: s.generationTokensPerSecond,
                                 mappedBytes: UInt64(mapped), residentBytes: UInt64(memory.resident))))
@@ -267,26 +208,9 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
         }
     }
 
-    static func sampling(_ s: ChatSettings) -> SamplingParameters {
-        var p = SamplingParameters()
-        p.temperature = Float(s.temperature)
-        p.topK = s.topK
-        p.topP = Float(s.topP)
-        p.minP = Float(s.minP)
-        p.repeatPenalty = Float(s.repeatPenalty)
-        p.seed = s.seed
-        return p
-    }
-
     public func generate(_ request: ChatRequest) -> AsyncStream<BackendEvent> {
-        let messages: [LLM.ChatMessage] = request.turns.compactMap { t in
-            switch t.role {
-            case .system: return t.text.isEmpty ? nil : .system(t.text)
-            case .user: return .user(t.text)
-            case .assistant: return .assistant(t.text)
-            }
-        }
-        let params = Self.sampling(request.settings)
+        let messages = Self.messages(request.turns)
+        let params = request.settings.sampling
         let engine = self.engine
         return AsyncStream { continuation in
             let task = Task {
@@ -313,7 +237,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                         case .finished(let reason, let s):
                             continuation.yield(.metrics(metrics(s)))
                             continuation.yield(.finished(ReplySummary(tokens: s.generatedTokens, seconds: s.generationSeconds,
-                                                                      stopped: reason == .stopped, level: Self.levelName(s.level))))
+                                                                      stopped: reason == .stopped, level: self.levelName(s.level))))
                         }
                     }
                 } catch {

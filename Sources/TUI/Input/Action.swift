@@ -37,7 +37,7 @@ public enum Action: Equatable, Sendable {
     /// The chat list, newest first (from the store).
     case chatsListed([ChatSummary])
     /// An earlier chat, reopened.
-    case chatOpened(id: Int64, messages: [ChatMessage])
+    case chatOpened(id: Int64, messages: [ChatPaneMessage])
     /// The models the picker offers.
     case modelsListed([ModelRow])
     /// The chat history could not be read or written; shown, not fatal.

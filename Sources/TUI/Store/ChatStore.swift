@@ -102,7 +102,7 @@ public final class ChatStore: Sendable {
         try db.read { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM chat WHERE id = ?", arguments: [id]) != nil else { return nil }
             return try Row.fetchAll(db, sql: "SELECT * FROM message WHERE chat = ? ORDER BY id", arguments: [id]).map { r in
-                StoredMessage(id: r["id"], role: ChatMessage.Role(rawValue: r["role"]) ?? .notice, content: r["content"],
+                StoredMessage(id: r["id"], role: ChatPaneMessage.Role(rawValue: r["role"]) ?? .notice, content: r["content"],
                               level: r["level"], tokens: r["tokens"], tokensPerSecond: r["tokensPerSecond"],
                               perplexity: r["perplexity"], stopped: r["stopped"], complete: r["complete"], created: r["created"])
             }

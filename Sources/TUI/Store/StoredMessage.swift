@@ -3,7 +3,7 @@ import Foundation
 /// A message as stored: the chat pane's view plus what the footer needs.
 public struct StoredMessage: Equatable, Sendable {
     public var id: Int64?
-    public var role: ChatMessage.Role
+    public var role: ChatPaneMessage.Role
     public var content: String
     public var level: String?
     public var tokens: Int?
@@ -14,7 +14,7 @@ public struct StoredMessage: Equatable, Sendable {
     public var complete = true
     public var created: Date
 
-    public init(id: Int64? = nil, role: ChatMessage.Role, content: String, level: String? = nil, tokens: Int? = nil,
+    public init(id: Int64? = nil, role: ChatPaneMessage.Role, content: String, level: String? = nil, tokens: Int? = nil,
                 tokensPerSecond: Double? = nil, perplexity: Double? = nil, stopped: Bool = false,
                 complete: Bool = true, created: Date = Date()) {
         self.id = id; self.role = role; self.content = content; self.level = level; self.tokens = tokens
@@ -23,7 +23,7 @@ public struct StoredMessage: Equatable, Sendable {
     }
 
     /// How the chat pane shows it.
-    public var chatMessage: ChatMessage {
+    public var chatMessage: ChatPaneMessage {
         var footer: ReplyFooter?
         if role == .assistant, let level, let tokens, let tokensPerSecond {
             footer = ReplyFooter(level: level, tokens: tokens, tokensPerSecond: tokensPerSecond,
@@ -34,6 +34,6 @@ public struct StoredMessage: Equatable, Sendable {
             while text.last?.isWhitespace == true { text.removeLast() }
             text += (text.isEmpty ? "" : " ") + "[reply interrupted]"
         }
-        return ChatMessage(role: role, text: text, footer: footer)
+        return ChatPaneMessage(role: role, text: text, footer: footer)
     }
 }

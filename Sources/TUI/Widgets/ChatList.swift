@@ -33,7 +33,7 @@ public struct ChatList: Equatable, Sendable {
         move(0)
     }
 
-    public func render(into grid: inout CellGrid, area: Rect, now: Date = Date()) {
+    public func render(into grid: inout CellGrid, area: Rect, now: Date) {
         Frame.draw(into: &grid, area: area, title: "Chats (Ctrl-O)")
         let inner = area.inset(1)
         guard !inner.isEmpty else { return }

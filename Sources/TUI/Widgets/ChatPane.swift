@@ -1,6 +1,6 @@
 /// What the chat pane shows of one message. A view model: the app fills it from the
 /// engine's events; nothing here knows about the engine.
-public struct ChatMessage: Equatable, Sendable {
+public struct ChatPaneMessage: Equatable, Sendable {
     public enum Role: String, Sendable, Codable {
         case user, assistant, system
         /// A notice from the app itself (model loaded, an error), not sent to the model.
@@ -51,11 +51,11 @@ public enum ScrollCommand: Equatable, Sendable {
 
 /// The conversation: messages laid out by display width, scrolled back from the end.
 public struct ChatPane: Equatable, Sendable {
-    public var messages: [ChatMessage] = []
+    public var messages: [ChatPaneMessage] = []
     /// Lines scrolled back from the end; 0 follows new text as it streams.
     public private(set) var scrollOffset = 0
 
-    public init(messages: [ChatMessage] = []) { self.messages = messages }
+    public init(messages: [ChatPaneMessage] = []) { self.messages = messages }
 
     /// Columns of message text are indented by this much under the role label.
     static let indent = 2
@@ -65,7 +65,7 @@ public struct ChatPane: Equatable, Sendable {
     /// Adds a message at the end; under a streaming reply, just before it, so the reply stays
     /// last (a notice from a level swap finishing while a regenerated reply streams). When
     /// scrolled back, the view stays on the same text.
-    public mutating func append(_ m: ChatMessage, width: Int) {
+    public mutating func append(_ m: ChatPaneMessage, width: Int) {
         keepingView(width: width) { pane in
             if !m.isStreaming, let last = pane.messages.indices.last, pane.messages[last].isStreaming {
                 pane.messages.insert(m, at: last)
@@ -82,7 +82,7 @@ public struct ChatPane: Equatable, Sendable {
             if let last = pane.messages.indices.last, pane.messages[last].isStreaming {
                 pane.messages[last].text += text
             } else {
-                pane.messages.append(ChatMessage(role: .assistant, text: text, isStreaming: true))
+                pane.messages.append(ChatPaneMessage(role: .assistant, text: text, isStreaming: true))
             }
         }
     }

@@ -185,7 +185,7 @@ public struct InputBox: Equatable, Sendable {
 
     /// Draws the box in `area`: a prompt, the text scrolled so the cursor shows, and the
     /// cursor position (when `focused`) in `grid.cursor`.
-    public func render(into grid: inout CellGrid, area: Rect, focused: Bool = true, placeholder: String = "") {
+    public func render(into grid: inout CellGrid, area: Rect, focused: Bool = true, placeholder: String) {
         let style = Style(bg: .inputBackground)
         grid.fill(area, style: style)
         guard !area.isEmpty else { return }

@@ -36,15 +36,17 @@ public struct Layout: Equatable, Sendable {
         chat = Rect(x: 1, y: 0, width: leftWidth - 2, height: separator.y)
     }
 
-    /// The message shown when the terminal is too small.
-    public static func renderTooSmall(into grid: inout CellGrid) {
-        grid.fill(grid.bounds, style: .plain)
-        let lines = ["terminal too small", "(need \(minWidth)x\(minHeight), have \(grid.width)x\(grid.height))"]
-        var y = max(0, grid.height / 2 - 1)
+    /// The message shown when the terminal is too small, centred in `area` (default: the
+    /// whole grid).
+    public static func renderTooSmall(into grid: inout CellGrid, area: Rect? = nil) {
+        let a = area ?? grid.bounds
+        grid.fill(a, style: .plain)
+        let lines = ["terminal too small", "(need \(minWidth)x\(minHeight), have \(a.width)x\(a.height))"]
+        var y = a.y + max(0, a.height / 2 - 1)
         for l in lines {
-            for piece in TextWrap.wrap(l, width: max(1, grid.width)) where y < grid.height {
-                let x = max(0, (grid.width - DisplayWidth.of(piece)) / 2)
-                grid.put(piece, x: x, y: y, style: Style(fg: .warning, .bold)); y += 1
+            for piece in TextWrap.wrap(l, width: max(1, a.width)) where y < a.maxY {
+                let x = a.x + max(0, (a.width - DisplayWidth.of(piece)) / 2)
+                grid.put(piece, x: x, y: y, style: Style(fg: .warning, .bold), clip: a); y += 1
             }
         }
     }

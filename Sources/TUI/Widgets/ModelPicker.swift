@@ -1,7 +1,10 @@
+import Catalog
+import Engine
+
 /// One row of the model picker: a catalog entry or a GGUF file found on disk.
 public struct ModelRow: Equatable, Sendable {
-    /// Catalog id (or file path for a loose file); what the backend loads.
-    public var id: String
+    /// What the backend loads: a catalog level, or a file for a loose file.
+    public var reference: ModelReference
     public var name: String
     public var architecture: String
     /// Parameter count as people say it: "360M", "1.7B".
@@ -12,11 +15,21 @@ public struct ModelRow: Equatable, Sendable {
     /// The file is on disk (else it would be fetched first).
     public var isPresent: Bool
 
-    public init(id: String, name: String, architecture: String, parameters: String, level: String,
+    public init(reference: ModelReference, name: String, architecture: String, parameters: String, level: String,
                 sizeBytes: UInt64? = nil, bitsPerWeight: Double? = nil, isPresent: Bool) {
-        self.id = id; self.name = name; self.architecture = architecture; self.parameters = parameters
+        self.reference = reference; self.name = name; self.architecture = architecture; self.parameters = parameters
         self.level = level; self.sizeBytes = sizeBytes; self.bitsPerWeight = bitsPerWeight; self.isPresent = isPresent
     }
+
+    /// The engine library's listing as a picker row.
+    public init(_ listing: ModelListing) {
+        self.init(reference: listing.reference, name: listing.name, architecture: listing.architecture,
+                  parameters: listing.parameters, level: listing.level, sizeBytes: listing.sizeBytes,
+                  bitsPerWeight: listing.bitsPerWeight, isPresent: listing.isPresent)
+    }
+
+    /// `id:LEVEL` or the file's path: what the picker selects by and the filter matches.
+    public var id: String { reference.description }
 
     /// Text the filter matches against.
     var searchText: String { [id, name, architecture, parameters, level].joined(separator: " ").lowercased() }
@@ -67,7 +80,7 @@ public struct ModelPicker: Equatable, Sendable {
     static let columns: [(String, Int)] = [("name", 0), ("arch", 8), ("params", 8), ("level", 8), ("size", 10), ("bpw", 6), ("", 8)]
 
     /// Draws a framed list in `area` under `title` (the model picker's, or the level picker's).
-    public func render(into grid: inout CellGrid, area: Rect, title: String = ModelPicker.modelsTitle) {
+    public func render(into grid: inout CellGrid, area: Rect, title: String) {
         Frame.draw(into: &grid, area: area, title: title)
         let inner = area.inset(1)
         guard inner.height >= 3 else { return }

@@ -4,7 +4,7 @@ import LLM
 
 /// One open model with its session and conversation state. Used only on the engine's
 /// compute thread.
-final class LoadedModel: @unchecked Sendable {
+final class OpenModel: @unchecked Sendable {
     let model: Model
     let tokenizer: Tokenizer
     let template: ChatTemplate
@@ -26,7 +26,7 @@ final class LoadedModel: @unchecked Sendable {
         tokenizer = try Tokenizer(gguf: file)
         template = try ChatTemplate(file: file, override: options.template)
         let c = model.configuration
-        let ctx = min(options.contextLength ?? min(c.contextLength, 4096), c.contextLength)
+        let ctx = ContextPolicy.contextLength(asked: options.contextLength, trained: c.contextLength)
         try Self.checkMemory(c, contextLength: ctx, maxBatch: options.maxBatch ?? 256)
         // Building a 262k-token vocabulary leaves ~17 MiB of freed heap behind; hand it back.
         ProcessMemory.releaseFreedHeap()
@@ -53,12 +53,7 @@ final class LoadedModel: @unchecked Sendable {
     /// Refuses a context whose KV cache (F16) could not fit in this machine's memory, before
     /// trying to allocate it (a file may claim billions of positions).
     static func checkMemory(_ c: ModelConfiguration, contextLength ctx: Int, maxBatch: Int) throws(EngineError) {
-        var bytes = 0.0
-        for il in 0 ..< c.layerCount {
-            let window = c.isSlidingWindowLayer(il) ? c.slidingWindow : nil
-            let slots = Double(window.map { min(ctx, $0 + maxBatch) } ?? ctx)
-            bytes += slots * Double(c.headCountKV) * Double(c.headDim + c.valueDim) * 2
-        }
+        let bytes = KVCache.expectedByteCount(configuration: c, contextLength: ctx, maxBatch: maxBatch)
         let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
         if physical > 0, bytes > physical {
             throw .contextTooLarge(tokens: ctx, kvCacheBytes: bytes, memoryBytes: physical)
