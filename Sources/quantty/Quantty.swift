@@ -27,10 +27,14 @@ struct UserError: Error, CustomStringConvertible {
 extension GlobalOptions {
     /// Loads the catalog chosen by `--config` and the XDG rules.
     func catalog() throws -> Catalog {
-        guard let path = Catalog.locate(explicit: config) else {
+        guard let found = Catalog.locateWithOrigin(explicit: config) else {
             throw UserError("no models.toml found: looked in ./models.toml, \(Paths().userCatalog) and beside the executable; pass --config PATH")
         }
-        do { return try Catalog.load(path: path) } catch { throw UserError(error) }
+        do {
+            var catalog = try Catalog.load(path: found.path)
+            catalog.needsConsentToFetch = found.inCurrentFolder
+            return catalog
+        } catch { throw UserError(error) }
     }
 }
 

@@ -260,3 +260,22 @@ final class QuantizerTests: XCTestCase {
         }
     }
 }
+
+// MARK: - Traps (issue 13)
+
+extension QuantizerTests {
+    /// The input reached through a linked folder is still the input: refused before any work,
+    /// and the input is intact.
+    func testOutputThroughALinkedFolderIsTheInput() throws {
+        let dir = try quantizerTemporaryDirectory(self)
+        let input = try tinyModel(in: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: input))
+        XCTAssertEqual(symlink(".", dir + "/link-to-dot"), 0)
+        let output = dir + "/link-to-dot/tiny-f32.gguf"
+        XCTAssertThrowsError(try ModelQuantizer(threads: 1).quantize(input, to: output, level: .q8_0)) { e in
+            XCTAssertTrue("\(e)".contains("is the input"), "\(e)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["link-to-dot", "tiny-f32.gguf"])
+    }
+}

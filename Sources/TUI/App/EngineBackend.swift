@@ -86,6 +86,7 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
                 do {
                     let resolved = try catalog.resolve(model.id, paths: paths)
                     if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
+                        try checkConsent(resolved.label)
                         continuation.yield(.loadProgress(0.05))
                         _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
                     }
@@ -133,10 +134,17 @@ public final class EngineBackend: ChatBackend, @unchecked Sendable {
     func prepare(_ row: ModelRow) throws -> (path: String, options: LoadOptions) {
         let resolved = try catalog.resolve(row.id, paths: paths)
         if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
+            try checkConsent(resolved.label)
             _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
         }
         return (resolved.path, LoadOptions(contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template,
                                            label: resolved.label))
+    }
+
+    /// A catalog found by itself in the current folder fetches nothing without the user's say.
+    func checkConsent(_ label: String) throws(FetchError) {
+        guard catalog.needsConsentToFetch else { return }
+        throw FetchError("\(label) is not downloaded, and \(catalog.path) was found in the current folder, not given: quantty downloads nothing a folder's catalog names without your say. Run `quantty fetch \(label)` (or `quantty --config \(catalog.path)`) if you trust it")
     }
 
     static func messages(_ turns: [ChatTurn]) -> [LLM.ChatMessage] {
