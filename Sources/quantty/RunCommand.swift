@@ -87,7 +87,13 @@ struct RunCommand: AsyncParsableCommand {
             }
             if json {
                 try printJSON(out)
-            } else {
+            }
+            // NaN log-probabilities: the logits were NaN, the tokens were picked from garbage.
+            if out.logprobs.contains(where: \.isNaN) {
+                if !json { print("") }
+                throw UserError("\(info.label) produced NaN logits (its weights or arithmetic give NaN or infinity): the text above means nothing")
+            }
+            if !json {
                 print("")
                 let s = out.stats
                 note(String(format: "\n%@: prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | first token %.0f ms | context %d/%d",

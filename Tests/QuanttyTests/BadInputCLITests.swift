@@ -125,7 +125,7 @@ final class BadInputCLITests: XCTestCase {
         let emptyToml = write("models.toml", [])
         try expectFailure(["models", "--config", emptyToml], mentions: [emptyToml])
         let emptyText = write("empty.txt", [])
-        try expectFailure(["perplexity", "-m", try tinySource(), "-f", emptyText, "-c", "64"], mentions: ["empty.txt has 0 tokens"])
+        try expectFailure(["perplexity", "-m", try tinySource(), "-f", emptyText, "-c", "64"], mentions: ["empty.txt is empty"])
     }
 
     // MARK: - Truncated and corrupted GGUF
