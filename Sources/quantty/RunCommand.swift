@@ -88,8 +88,9 @@ struct RunCommand: AsyncParsableCommand {
             if json {
                 try printJSON(out)
             }
-            // NaN log-probabilities: the logits were NaN, the tokens were picked from garbage.
-            if out.logprobs.contains(where: \.isNaN) {
+            // A sampled token always has a probability above 0: a NaN or infinite log-probability
+            // means the logits were NaN or infinite and the tokens were picked from garbage.
+            if out.logprobs.contains(where: { !$0.isFinite }) {
                 if !json { print("") }
                 throw UserError("\(info.label) produced NaN logits (its weights or arithmetic give NaN or infinity): the text above means nothing")
             }
