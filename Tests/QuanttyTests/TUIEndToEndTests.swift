@@ -9,9 +9,9 @@ import XCTest
 /// SIGUSR1, SIGALRM, SIGXCPU and SIGPIPE, checking the terminal each time. How the script is run: `TmuxScript`.
 final class TUIEndToEndTests: XCTestCase {
     func testChatSessionInTmux() throws {
-        // The script has its own 120 s budget; the deadline is the backstop.
-        let r = try TmuxScript.run("tui-e2e.sh", outVariable: "E2E_OUT", environment: ["E2E_MAX": "120"], deadline: 180)
-        XCTAssertFalse(r.timedOut, "scripts/tui-e2e.sh ran over 180 s")
+        // The script has its own 90 s budget; the deadline is the backstop.
+        let r = try TmuxScript.run("tui-e2e.sh", outVariable: "E2E_OUT", environment: ["E2E_MAX": "90"], deadline: 150)
+        XCTAssertFalse(r.timedOut, "scripts/tui-e2e.sh ran over 150 s")
         XCTAssertEqual(r.status, 0, "scripts/tui-e2e.sh failed; screens in \(r.captures.path)\n\(r.stdout)\n\(r.stderr)")
         XCTAssertTrue(r.stdout.contains("PASS"), r.stdout)
         for step in ["streaming", "gen-speed", "help-f1", "too-small-40x10", "wheel-up", "input-history", "sigTERM", "terminal-restored-after-sigILL",
