@@ -244,12 +244,13 @@ final class QuantizerTests: XCTestCase {
             XCTAssertEqual(p, nowhere)
             XCTAssertTrue("\(e)".contains("missing/out.gguf"), "\(e)")
         }
-        // A destination that is a folder: the rename fails at the end, after every tensor.
+        // A destination that is a folder: refused before any tensor is written (issue 13).
         let folder = dir + "/folder.gguf"
         try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
         XCTAssertThrowsError(try ModelQuantizer().quantize(src, to: folder, level: .q8_0)) { e in
-            guard case .write(let p, .io)? = e as? ModelQuantizerError else { return XCTFail("\(e)") }
+            guard case .write(let p, .notARegularFile(_, let kind))? = e as? ModelQuantizerError else { return XCTFail("\(e)") }
             XCTAssertEqual(p, folder)
+            XCTAssertEqual(kind, "a folder")
         }
         XCTAssertEqual(try leftovers(), ["folder.gguf", "nan.gguf", "out.gguf", "tiny-f32.gguf"])
 
