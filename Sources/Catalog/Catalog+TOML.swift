@@ -40,12 +40,25 @@ extension Catalog {
     /// source tree.
     public static func locate(explicit: String?, paths: Paths = Paths(),
                               executable: String = CommandLine.arguments.first ?? "") -> String? {
-        if let explicit { return explicit }
+        locateWithOrigin(explicit: explicit, paths: paths, executable: executable)?.path
+    }
+
+    /// Like `locate`, and whether the file was found implicitly in the current folder
+    /// (`./models.toml` without `--config`): such a catalog is loaded with
+    /// `needsConsentToFetch` set.
+    public static func locateWithOrigin(explicit: String?, paths: Paths = Paths(),
+                                        executable: String = CommandLine.arguments.first ?? "") -> (path: String, inCurrentFolder: Bool)? {
+        if let explicit { return (explicit, false) }
         let fm = FileManager.default
         let cwd = fm.currentDirectoryPath + "/models.toml"
-        if fm.fileExists(atPath: cwd) { return cwd }
-        if fm.fileExists(atPath: paths.userCatalog) { return paths.userCatalog }
-        return shippedCatalog(executable: executable)
+        let shipped = shippedCatalog(executable: executable)
+        if fm.fileExists(atPath: cwd) {
+            // The repository's own catalog, run from the repository, is the shipped one.
+            let same = shipped.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath() == URL(fileURLWithPath: cwd).resolvingSymlinksInPath() } ?? false
+            return (cwd, !same)
+        }
+        if fm.fileExists(atPath: paths.userCatalog) { return (paths.userCatalog, false) }
+        return shipped.map { ($0, false) }
     }
 
     /// The repository's `models.toml`, found by walking up from the executable.
@@ -219,6 +232,13 @@ private struct CatalogReader {
             guard let members = try strings(t, "members", at: p), members.count >= 1 else {
                 throw error(p, "a 'pip' source needs 'members': the paths of the model file inside the wheels, in order")
             }
+            guard !pkgs.isEmpty else { throw error(p + ["pip"], "lists no packages") }
+            for pkg in pkgs {
+                if let problem = SourceRules.requirementProblem(pkg) { throw error(p + ["pip"], problem) }
+            }
+            guard sha != nil else {
+                throw error(p, "a 'pip' source needs 'sha256': every downloaded file is checked against it")
+            }
             source = .pip(packages: pkgs, members: members)
         } else if t["members"] != nil {
             throw error(p + ["members"], "goes with 'pip'")
@@ -227,6 +247,7 @@ private struct CatalogReader {
             guard source == nil else { throw error(p + ["quantize_from"], "a level comes either from 'pip' or from 'quantize_from', not both") }
             source = .quantize(from: from, type: name)
         }
+        if let problem = SourceRules.fileProblem(file, hasSource: source != nil) { throw error(p + ["file"], problem) }
         return LevelEntry(name: name, file: file, sha256: sha?.lowercased(), source: source)
     }
 }

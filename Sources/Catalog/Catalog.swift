@@ -9,6 +9,10 @@ public struct Catalog: Sendable, Equatable {
     public var defaultModel: String
     /// Models in file order.
     public var models: [ModelEntry]
+    /// True for a catalog quantty found by itself in the current folder: the folder may be
+    /// anyone's, so nothing it names is downloaded or made without the user's say (`quantty
+    /// fetch`, `--config`, or a yes in the chat). See `Catalog.locateWithOrigin`.
+    public var needsConsentToFetch = false
 
     public init(path: String, defaultModel: String, models: [ModelEntry]) {
         self.path = path; self.defaultModel = defaultModel; self.models = models

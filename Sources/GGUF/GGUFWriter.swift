@@ -40,6 +40,10 @@ public enum GGUFWriteError: Error, Equatable, CustomStringConvertible {
     case tensorsNotWritten([String])
     case alreadyFinished(path: String)
     case io(path: String, operation: String, reason: String)
+    /// The output exists and is a device, FIFO, socket or folder: it is never replaced.
+    case notARegularFile(path: String, kind: String)
+    /// The output is the input file itself (same device and inode), under another path.
+    case outputIsInput(output: String, input: String)
 
     public var description: String {
         switch self {
@@ -60,6 +64,8 @@ public enum GGUFWriteError: Error, Equatable, CustomStringConvertible {
             return "\(n.count) tensor(s) never written: " + n.prefix(5).joined(separator: ", ") + (n.count > 5 ? ", ..." : "")
         case .alreadyFinished(let p): return "\(p) was already finished or cancelled"
         case .io(let p, let op, let r): return "cannot \(op) \(p): \(r)"
+        case .notARegularFile(let p, let k): return "\(p) is \(k), not a regular file: quantty writes only regular files (give a new file's name)"
+        case .outputIsInput(let o, let i): return "the output \(o) is the input \(i) (the same file): choose another file"
         }
     }
 }
@@ -324,11 +330,15 @@ public final class GGUFStreamWriter {
     private var index: [String: Int] = [:]
     private var written: [Bool]
 
-    /// Creates `path.tmp-<pid>`, sizes it and writes the header.
+    /// Creates `path.tmp-<pid>` exclusively (see `SafeOutput`), sizes it and writes the header.
+    /// Throws when `path` exists and is not a regular file.
     public init(path: String, metadata: [(key: String, value: GGUFValue)], tensors specs: [GGUFTensorSpec]) throws(GGUFWriteError) {
         let layout = try GGUFLayout(metadata: metadata, tensors: specs)
         self.path = path
-        self.temporaryPath = "\(path).tmp-\(getpid())"
+        let existing = try SafeOutput.checkTarget(path)
+        let (fd, temporaryPath) = try SafeOutput.createTemporary(for: path, keepingModeOf: existing)
+        self.fd = fd
+        self.temporaryPath = temporaryPath
         self.tensors = layout.tensors
         self.dataOffset = layout.header.count
         self.alignment = layout.alignment
@@ -336,8 +346,6 @@ public final class GGUFStreamWriter {
         self.written = Array(repeating: false, count: specs.count)
         for (i, t) in layout.tensors.enumerated() { index[t.name] = i }
 
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temporaryPath, operation: "create", reason: Self.lastError()) }
         // Padding is whatever the file holds where nothing is written: ftruncate gives zeros.
         guard ftruncate(fd, off_t(fileSize)) == 0 else {
             let e = Self.lastError()
@@ -384,6 +392,10 @@ public final class GGUFStreamWriter {
         }
         close(fd)
         fd = -1
+        do { _ = try SafeOutput.checkTarget(path) } catch {
+            unlink(temporaryPath)
+            throw error
+        }
         guard rename(temporaryPath, path) == 0 else {
             let e = Self.lastError()
             unlink(temporaryPath)

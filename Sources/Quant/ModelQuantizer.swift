@@ -185,6 +185,8 @@ public struct ModelQuantizer: Sendable {
 
         let specs: [GGUFTensorSpec]
         let writer: GGUFStreamWriter
+        // By device and inode: a path through a link or `..` still names the input.
+        if SafeOutput.isSameFile(path, output) { throw .write(path: output, .outputIsInput(output: output, input: path)) }
         do {
             specs = try plan.tensors.map { (t) throws(GGUFWriteError) in
                 // ggml_n_dims: llama.cpp writes the shape without trailing dimensions of 1.

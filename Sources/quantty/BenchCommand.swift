@@ -46,6 +46,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             var chosen = try ChosenModel(model: model, contextLength: nPrompt + nGen + 16, global: global)
+            chosen.saysContextClamp = false   // -p and -n are checked against the context below
             // One micro-batch of up to 512 prompt tokens, as llama-bench's default n_ubatch.
             if let b = ProcessInfo.processInfo.environment["QUANTTY_BENCH_UBATCH"].flatMap(Int.init) {
                 chosen.load.maxBatch = max(1, b)
@@ -55,6 +56,9 @@ struct BenchCommand: AsyncParsableCommand {
             let t0 = Date()
             let (engine, info) = try await chosen.open(threads: threads)
             let loadMs = Date().timeIntervalSince(t0) * 1000
+            guard nPrompt + nGen <= info.contextLength - 16 else {
+                throw UserError("-p \(nPrompt) plus -n \(nGen) tokens do not fit in \(info.label)'s context of \(info.contextLength) tokens (what it was trained for): lower -p or -n")
+            }
             let (np, ng, reps) = (nPrompt, nGen, repetitions)
             let vocab = info.vocabularySize
             let (pp, tg) = try await engine.withSession { session, _ -> ([Double], [Double]) in

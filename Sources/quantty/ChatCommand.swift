@@ -56,7 +56,7 @@ struct ChatCommand: AsyncParsableCommand {
             var storeError: String?
             do { store = try ChatStore(directory: ChatStore.defaultDirectory()) } catch {
                 store = nil
-                storeError = "chat history is off: \(error)"
+                storeError = "\(error)"
             }
             // What F5 applied last time wins over the catalog's sampling; the sent messages
             // come back with Up.
@@ -65,10 +65,12 @@ struct ChatCommand: AsyncParsableCommand {
             let history = (try? store?.inputHistory()) ?? []
             var state = AppState(width: terminal.size.width, height: terminal.size.height, settings: settings, history: history)
             if let themeError { state.setStatus("\(themeError)", .warning) }
-            if let storeError { state.setStatus(storeError, .warning) }
+            if let storeError { _ = state.reduce(.history(.off(storeError))) }
             let controller = AppController(state: state, backend: backend, store: store)
             if let startRow { controller.load(startRow) }
             await terminal.runOnOwnThread(controller)
+            let lost = controller.closeHistory()
+            if lost > 0 { note("quantty: \(lost) change(s) to the chat history were not saved: its database stayed locked by another program") }
         }
     }
 }

@@ -27,6 +27,8 @@ struct ChosenModel {
     var label: String
     var entry: ModelEntry?
     var load: LoadOptions
+    /// Say on stderr when `-c` asks for more than the model was trained for (it is lowered).
+    var saysContextClamp = true
 
     init(_ options: ModelOptions, global: GlobalOptions) throws {
         try self.init(model: options.model, contextLength: options.contextLength, global: global)
@@ -63,6 +65,9 @@ struct ChosenModel {
         let engine = Engine(threads: threads)
         do {
             let info = try await engine.load(path: path, options: load)
+            if saysContextClamp, let asked = load.contextLength, asked > info.contextLength {
+                note("quantty: -c \(asked) is more than \(label) was trained for; using its \(info.contextLength) tokens")
+            }
             return (engine, info)
         } catch {
             throw UserError(fileMessage(error, path: path))

@@ -34,13 +34,27 @@ struct PerplexityCommand: AsyncParsableCommand {
         var seconds: Double
     }
 
+    /// Why `FileManager` could not read `file`, from the file itself rather than a guess.
+    /// A device that reads nothing (`/dev/null`) is empty.
+    static func unreadableReason(_ file: String, exists: Bool, isFolder: Bool) -> String {
+        if !exists { return "no such file" }
+        if isFolder { return "it is a folder" }
+        let fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        if read(fd, &byte, 1) == 0 { return "it is empty: perplexity needs a text to score" }
+        return "it is not a regular file: give a text file"
+    }
+
     func run() async throws {
         try await reportingErrors {
             guard let data = FileManager.default.contents(atPath: file) else {
                 var isDir: ObjCBool = false
                 let exists = FileManager.default.fileExists(atPath: file, isDirectory: &isDir)
-                throw UserError("cannot read \(file): \(!exists ? "no such file" : isDir.boolValue ? "it is a folder" : "permission denied?")")
+                throw UserError("cannot read \(file): \(Self.unreadableReason(file, exists: exists, isFolder: isDir.boolValue))")
             }
+            guard !data.isEmpty else { throw UserError("\(file) is empty: perplexity needs a text to score") }
             let text = String(decoding: data, as: UTF8.self)
             let chosen = try ChosenModel(model: model, contextLength: nCtx, global: global)
             let (engine, info) = try await chosen.open(threads: threads)
@@ -73,6 +87,9 @@ struct PerplexityCommand: AsyncParsableCommand {
                 print(String(format: "Final estimate: PPL = %.4f +/- %.5f", result.perplexity, result.perplexityError))
                 note(String(format: "%@: %d chunks, %d tokens scored in %.1f s", info.label, result.chunkPerplexities.count,
                             result.tokensScored, seconds))
+            }
+            guard result.perplexity.isFinite else {
+                throw UserError("the perplexity is not a number (\(result.perplexity)): \(info.label) produces NaN or infinite values, so the result means nothing")
             }
         }
     }

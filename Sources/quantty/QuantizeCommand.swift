@@ -29,9 +29,11 @@ struct QuantizeCommand: AsyncParsableCommand {
         try await reportingErrors {
             let level = try type.value()
             guard FileManager.default.fileExists(atPath: input) else { throw UserError("\(input): no such file") }
-            if URL(fileURLWithPath: input).standardizedFileURL == URL(fileURLWithPath: output).standardizedFileURL {
+            // By device and inode, not by path: `d/link-to-dot/in.gguf` is `in.gguf`.
+            if SafeOutput.isSameFile(input, output) {
                 throw UserError("the output would overwrite the input (\(input)): choose another file")
             }
+            do { _ = try SafeOutput.checkTarget(output) } catch { throw UserError(error) }
             // Problems with the output are found before the work, not at the final rename.
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {

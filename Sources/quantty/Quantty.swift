@@ -25,10 +25,14 @@ struct UserError: Error, CustomStringConvertible {
 extension GlobalOptions {
     /// Loads the catalog chosen by `--config` and the XDG rules.
     func catalog() throws -> Catalog {
-        guard let path = Catalog.locate(explicit: config) else {
+        guard let found = Catalog.locateWithOrigin(explicit: config) else {
             throw UserError("no models.toml found: looked in ./models.toml, \(Paths().userCatalog) and beside the executable; pass --config PATH")
         }
-        do { return try Catalog.load(path: path) } catch { throw UserError(error) }
+        do {
+            var catalog = try Catalog.load(path: found.path)
+            catalog.needsConsentToFetch = found.inCurrentFolder
+            return catalog
+        } catch { throw UserError(error) }
     }
 }
 
@@ -78,11 +82,16 @@ func note(_ s: String) {
     FileHandle.standardError.write(Data((s + "\n").utf8))
 }
 
-/// Pretty JSON with sorted keys, one object, to stdout.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let enc = JSONEncoder()
-    enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try enc.encode(value), as: UTF8.self))
+/// Pretty JSON with sorted keys, one object, to stdout. NaN and infinities are written as
+/// `null`, with a warning on stderr saying how many (`JSONText`); returns that count.
+@discardableResult
+func printJSON<T: Encodable>(_ value: T) throws -> Int {
+    let text = try JSONText.encode(value)
+    if text.nonFinite > 0 {
+        note("warning: \(text.nonFinite) value(s) were not finite numbers (NaN or infinity) and are null in the JSON")
+    }
+    print(text.json)
+    return text.nonFinite
 }
 
 /// `1234567` -> `1.18 MiB`.

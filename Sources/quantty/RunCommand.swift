@@ -87,7 +87,14 @@ struct RunCommand: AsyncParsableCommand {
             }
             if json {
                 try printJSON(out)
-            } else {
+            }
+            // A sampled token always has a probability above 0: a NaN or infinite log-probability
+            // means the logits were NaN or infinite and the tokens were picked from garbage.
+            if out.logprobs.contains(where: { !$0.isFinite }) {
+                if !json { print("") }
+                throw UserError("\(info.label) produced NaN logits (its weights or arithmetic give NaN or infinity): the text above means nothing")
+            }
+            if !json {
                 print("")
                 let s = out.stats
                 note(String(format: "\n%@: prompt %d tokens, %.1f tok/s | generated %d tokens, %.1f tok/s | first token %.0f ms | context %d/%d",

@@ -244,12 +244,13 @@ final class QuantizerTests: XCTestCase {
             XCTAssertEqual(p, nowhere)
             XCTAssertTrue("\(e)".contains("missing/out.gguf"), "\(e)")
         }
-        // A destination that is a folder: the rename fails at the end, after every tensor.
+        // A destination that is a folder: refused before any tensor is written (issue 13).
         let folder = dir + "/folder.gguf"
         try FileManager.default.createDirectory(atPath: folder + "/inside", withIntermediateDirectories: true)
         XCTAssertThrowsError(try ModelQuantizer().quantize(src, to: folder, level: .q8_0)) { e in
-            guard case .write(let p, .io)? = e as? ModelQuantizerError else { return XCTFail("\(e)") }
+            guard case .write(let p, .notARegularFile(_, let kind))? = e as? ModelQuantizerError else { return XCTFail("\(e)") }
             XCTAssertEqual(p, folder)
+            XCTAssertEqual(kind, "a folder")
         }
         XCTAssertEqual(try leftovers(), ["folder.gguf", "nan.gguf", "out.gguf", "tiny-f32.gguf"])
 
@@ -258,5 +259,24 @@ final class QuantizerTests: XCTestCase {
             guard case .source(let fe)? = e as? ModelQuantizerError else { return XCTFail("\(e)") }
             XCTAssertEqual(fe.path, out)
         }
+    }
+}
+
+// MARK: - Traps (issue 13)
+
+extension QuantizerTests {
+    /// The input reached through a linked folder is still the input: refused before any work,
+    /// and the input is intact.
+    func testOutputThroughALinkedFolderIsTheInput() throws {
+        let dir = try quantizerTemporaryDirectory(self)
+        let input = try tinyModel(in: dir)
+        let before = try Data(contentsOf: URL(fileURLWithPath: input))
+        XCTAssertEqual(symlink(".", dir + "/link-to-dot"), 0)
+        let output = dir + "/link-to-dot/tiny-f32.gguf"
+        XCTAssertThrowsError(try ModelQuantizer(threads: 1).quantize(input, to: output, level: .q8_0)) { e in
+            XCTAssertTrue("\(e)".contains("is the input"), "\(e)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["link-to-dot", "tiny-f32.gguf"])
     }
 }

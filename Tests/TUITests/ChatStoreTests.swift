@@ -122,6 +122,8 @@ final class ChatStoreTests: XCTestCase {
         for ch in "hello there" { c.handle(.character(ch)) }
         c.handle(.enter)
         try await waitUntil(c) { !$0.isGenerating }
+        XCTAssertEqual(c.flushHistory(), 0)   // written off the UI thread
+        c.pump()
         let id = try XCTUnwrap(c.state.chatID)
         let saved = try XCTUnwrap(try store.loadChat(id))
         XCTAssertEqual(saved.map(\.content), ["hello there", "Hello, 世界!"])
@@ -132,6 +134,7 @@ final class ChatStoreTests: XCTestCase {
         // Regenerate replaces the reply in the store too.
         c.handle(.ctrl("r"))
         try await waitUntil(c) { !$0.isGenerating }
+        XCTAssertEqual(c.flushHistory(), 0)
         XCTAssertEqual(try store.loadChat(id)?.count, 2)
 
         // A new chat, then reopen the first from the chat list.
@@ -149,6 +152,7 @@ final class ChatStoreTests: XCTestCase {
         c.handle(.ctrl("o"))
         try await waitUntil(c) { !$0.chatList.chats.isEmpty }
         c.handle(.delete)
+        XCTAssertEqual(c.flushHistory(), 0)
         XCTAssertEqual(try store.listChats(), [])
     }
 }

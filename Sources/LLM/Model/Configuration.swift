@@ -96,6 +96,7 @@ public struct ModelConfiguration: Sendable, Equatable {
             if w.size <= 0 { throw bad("attention.sliding_window", w.size, "must be positive") }
             if w.pattern.isEmpty { throw bad("attention.sliding_window", w.size, "needs a layer pattern") }
         }
+        try ModelFileChecks.checkProducts(self)
     }
 }
 
@@ -112,7 +113,7 @@ struct HyperparameterReader {
         if let i = v.intValue { return i }
         // Some converters write per-layer arrays; accept them when all layers agree.
         if let a = try? file.intArray(key), let first = a.first, a.allSatisfy({ $0 == first }) { return first }
-        throw .invalidHyperparameter(key: key, value: "\(v)", reason: "expected one integer")
+        throw .invalidHyperparameter(key: key, value: ModelFileChecks.describe(v), reason: "expected one integer")
     }
 
     func int(_ suffix: String, default d: Int) throws(ModelError) -> Int { has(suffix) ? try int(suffix) : d }
@@ -120,7 +121,7 @@ struct HyperparameterReader {
     func float(_ suffix: String) throws(ModelError) -> Float {
         let key = "\(arch).\(suffix)"
         guard let v = file[key] else { throw .missingHyperparameter(key) }
-        guard let d = v.doubleValue else { throw .invalidHyperparameter(key: key, value: "\(v)", reason: "expected a number") }
+        guard let d = v.doubleValue else { throw .invalidHyperparameter(key: key, value: ModelFileChecks.describe(v), reason: "expected a number") }
         return Float(d)
     }
 

@@ -28,6 +28,7 @@ public final class Model: @unchecked Sendable {
         let family = try ModelRegistry.family(for: arch)
         let c = try family.configuration(file)
         try c.validate()
+        try ModelFileChecks.checkAgainstTensors(c, file: file)
         let t = TensorLoader(file: file)
         self.file = file
         configuration = c

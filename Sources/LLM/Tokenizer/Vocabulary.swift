@@ -114,11 +114,18 @@ public struct Vocabulary: Sendable {
 
     /// Reads the vocabulary of a GGUF file. Keys that llama.cpp treats as optional fall back to
     /// its defaults; required keys missing or of the wrong type throw, naming the key.
+    /// The most tokens a vocabulary may have: 4x the largest in use (Gemma 3: 262,144).
+    public static let maxTokens = 1 << 20
+
     public init(gguf f: GGUFFile) throws(TokenizerError) {
         do {
             let modelName = try f.string("tokenizer.ggml.model")
             guard let model = Model(rawValue: modelName) else { throw TokenizerError.unsupportedModel(modelName) }
             let pre = f.metadata["tokenizer.ggml.pre"] == nil ? "default" : try f.string("tokenizer.ggml.pre")
+            // Bounded before any per-token work: a crafted file may ask for millions.
+            if case .array(_, let a)? = f.metadata["tokenizer.ggml.tokens"], a.count > Self.maxTokens {
+                throw TokenizerError.invalidValue(key: "tokenizer.ggml.tokens", reason: "\(a.count) tokens; quantty reads at most \(Self.maxTokens) (the largest vocabularies in use have about 262,000)")
+            }
             var tokens = try f.packedStrings("tokenizer.ggml.tokens")
             guard !tokens.isEmpty else { throw TokenizerError.invalidValue(key: "tokenizer.ggml.tokens", reason: "empty") }
             // llama.cpp names empty tokens so that none is the empty string.

@@ -26,6 +26,10 @@ public final class AppController {
         self.state = state
         self.backend = backend
         self.recorder = store.map { ChatRecorder(store: $0) }
+        if let writer = recorder?.writer {
+            let inbox = self.inbox
+            writer.onEvent = { inbox.post(.history($0)) }
+        }
     }
 
     /// A key from the terminal.
@@ -48,16 +52,35 @@ public final class AppController {
     /// The screen now.
     public func render() -> CellGrid { state.render() }
 
-    /// Stops work in progress (on quit).
+    /// Stops work in progress (on quit). The history's queued writes are not waited for
+    /// here: `closeHistory` does that once the terminal is restored.
     public func shutdown() {
         generation?.cancel(); loader?.cancel(); settingsTask?.cancel()
-        recorder?.abandon()
+    }
+
+    /// Waits until what is queued for the history is written, up to `timeout` seconds while
+    /// another process holds the lock. Returns how many writes were given up (0 unless the
+    /// lock never cleared).
+    @discardableResult
+    public func flushHistory(timeout: TimeInterval = 10) -> Int {
+        recorder?.writer.drain(timeout: timeout) ?? 0
+    }
+
+    /// Like `flushHistory`, after queueing the streaming reply as far as it got; then
+    /// checkpoints the log into the database file and closes the store (on quit).
+    @discardableResult
+    public func closeHistory(timeout: TimeInterval = 10) -> Int {
+        recorder?.close(timeout: timeout) ?? 0
     }
 
     // MARK: - Effects
 
     private func perform(_ effects: [Effect], after action: Action?) {
-        if let action, let recorder { recorder.observe(action, state: state) }
+        if let action, let recorder {
+            recorder.observe(action, state: state)
+            // A new chat's id arrives once the writer has created it.
+            if state.chatID == nil, let id = recorder.chatID { state.chatID = id }
+        }
         for e in effects { perform(e) }
         if let message = recorder?.takeError() { inbox.post(.storeFailed(message)) }
     }
@@ -107,7 +130,7 @@ public final class AppController {
         case .deleteChat(let id):
             recorder?.delete(id)
         case .dropLastReply:
-            recorder?.dropLastReply(chat: state.chatID)
+            recorder?.dropLastReply()
         case .settingsChanged(let s):
             recorder?.saveSettings(s)
             let stream = backend.applySettings(s, model: state.model?.row, conversation: state.request())
@@ -117,7 +140,7 @@ public final class AppController {
                 if !Task.isCancelled { inbox.post(.settingsApplied) }
             }
         case .newChat:
-            break
+            recorder?.newChat()
         case .quit:
             shutdown()
         }

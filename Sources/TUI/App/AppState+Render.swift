@@ -58,6 +58,8 @@ extension AppState {
         if let status { return (status.message, status.tone) }
         if isGenerating { return ("generating…", .normal) }
         if let loading { return ("loading \(loading.name)…", .normal) }
+        if let historyOff { return ("history off (nothing is saved): \(historyOff)", .warning) }
+        if historyWaiting > 0 { return ("history: \(historyWaiting) change(s) wait for a lock another program holds; nothing is lost", .warning) }
         return nil
     }
 

@@ -27,6 +27,11 @@ public struct AppState: Sendable {
     public var helpOffset = 0
     /// The stored chat on screen, once it has been saved.
     public var chatID: Int64?
+    /// Why the chat history is off (nothing is saved), for as long as it is; shown in the
+    /// status line whenever nothing else is, and instead of the chat list.
+    public var historyOff: String?
+    /// Writes waiting for another program's lock on the history (shown until they are done).
+    public var historyWaiting = 0
     /// F4: the next prompt goes to several levels side by side.
     public var compareMode = false
     /// The columns of the last (or running) comparison, shown under the chat.
@@ -89,6 +94,18 @@ public struct AppState: Sendable {
             return []
         case .storeFailed(let message):
             setStatus(message, .error)
+            return []
+        case .history(let event):
+            switch event {
+            case .off(let reason):
+                historyOff = reason
+                historyWaiting = 0
+                setStatus("chat history is off: \(reason)", .error)
+            case .waiting(let n): historyWaiting = n
+            case .caughtUp: historyWaiting = 0
+            case .note(let s): setStatus("chat history: \(s)", .warning)
+            case .chatSaved: break
+            }
             return []
         case .settingsApplied:
             reloadingContext = false
@@ -167,7 +184,12 @@ public struct AppState: Sendable {
             // An empty context length means the model's own: the loaded one's, unless overridden.
             settingsForm = SettingsForm(settings, modelContext: settings.contextLength == nil ? model?.contextSize : nil)
             mode = .settings
-        case .openChatList: mode = .chatList; return [.listChats]
+        case .openChatList:
+            if let historyOff {
+                setStatus("no saved chats: chat history is off (\(historyOff))", .warning)
+                return []
+            }
+            mode = .chatList; return [.listChats]
         default: break
         }
         return []

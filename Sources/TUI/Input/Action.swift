@@ -42,6 +42,8 @@ public enum Action: Equatable, Sendable {
     case modelsListed([ModelRow])
     /// The chat history could not be read or written; shown, not fatal.
     case storeFailed(String)
+    /// News from the history writer: off for good, waiting for a lock, caught up, a chat saved.
+    case history(HistoryWriter.Event)
     /// The backend is done applying new settings (a context reload, if any, is over).
     case settingsApplied
 }

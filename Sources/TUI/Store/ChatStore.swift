@@ -18,19 +18,35 @@ public final class ChatStore: Sendable {
         return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share/quantty"
     }
 
-    /// Opens (creating if needed) the store in `directory`.
-    public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    /// Seconds a statement waits for another process's lock before failing with
+    /// `SQLITE_BUSY` (the `HistoryWriter` then retries it later).
+    public static let busyTimeout: TimeInterval = 2
+
+    /// Opens (creating if needed) the store in `directory`. The folder is made private (0700)
+    /// and the database file 0600: chats are nobody else's business.
+    public init(directory: String, busyTimeout: TimeInterval = ChatStore.busyTimeout) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        chmod(directory, 0o700)
         path = directory + "/" + Self.fileName
+        // Created 0600 before SQLite opens it; its -wal and -shm files take the same mode.
+        if !FileManager.default.fileExists(atPath: path) {
+            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        }
+        chmod(path, 0o600)
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.busyMode = .timeout(5)
+        config.busyMode = .timeout(busyTimeout)
         db = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(db)
     }
 
-    /// Closes the database; further calls fail.
-    public func close() throws { try db.close() }
+    /// Folds the write-ahead log into the database file (so the one file holds the chats) and
+    /// closes the database; further calls fail.
+    public func close() throws {
+        try? db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try db.close()
+    }
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -131,16 +147,20 @@ public final class ChatStore: Sendable {
         }
     }
 
-    /// Rewrites a message in place (a streaming reply as it grows, then its footer).
-    public func update(_ m: StoredMessage) throws {
-        guard let id = m.id else { return }
-        try db.write { db in
+    /// Rewrites a message in place (a streaming reply as it grows, then its footer). False when
+    /// the message is no longer there (its chat was deleted, perhaps by another quantty).
+    @discardableResult
+    public func update(_ m: StoredMessage) throws -> Bool {
+        guard let id = m.id else { return false }
+        return try db.write { db in
             try db.execute(sql: """
                 UPDATE message SET content = ?, level = ?, tokens = ?, tokensPerSecond = ?, perplexity = ?,
                     stopped = ?, complete = ? WHERE id = ?
                 """, arguments: [m.content, m.level, m.tokens, m.tokensPerSecond, m.perplexity, m.stopped, m.complete, id])
+            guard db.changesCount > 0 else { return false }
             try db.execute(sql: "UPDATE chat SET updated = ? WHERE id = (SELECT chat FROM message WHERE id = ?)",
                            arguments: [Date(), id])
+            return true
         }
     }
 

@@ -8,8 +8,10 @@ import Glibc
 /// `CellGrid` with wide characters, and reads keys. Everything else is testable without it.
 ///
 /// The terminal is restored on every way out: `stop()` (quit, or the run loop ending), and
-/// a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT, and for the signals of a crash (a Swift
-/// trap in the engine is SIGILL or SIGTRAP; SIGABRT, SIGSEGV, SIGBUS, SIGFPE), that leaves
+/// a handler for SIGINT, SIGTERM, SIGHUP and SIGQUIT, for the signals of a crash (a Swift
+/// trap in the engine is SIGILL or SIGTRAP; SIGABRT, SIGSEGV, SIGBUS, SIGFPE) and for every
+/// other signal that would end the process (`restoringSignals`: SIGUSR1, SIGALRM, SIGXCPU,
+/// SIGPIPE...), that leaves
 /// the alternate screen and raw mode and then dies of the signal as it would have. Ctrl-Z
 /// (SIGTSTP) restores the terminal, suspends, and on `fg` the next frame is redrawn in full.
 public final class Terminal {
@@ -207,9 +209,16 @@ public final class Terminal {
         _ = write(STDOUT_FILENO, &bytes, bytes.count)
     }
 
-    /// Signals after which the terminal is restored before the process ends.
+    /// Signals after which the terminal is restored before the process ends: every signal
+    /// whose default action ends the process and that can be caught (signal(7)), from a
+    /// session manager (SIGTERM, SIGHUP), a crash (SIGILL is a Swift trap), a limit (SIGXCPU from
+    /// `ulimit -t`, SIGXFSZ), a timer (SIGALRM, SIGVTALRM, SIGPROF), a broken pipe or a stray
+    /// `kill` (SIGUSR1, SIGUSR2, SIGIO, SIGPWR, SIGSTKFLT, SIGSYS). Real-time signals are left to
+    /// their default.
     public static let restoringSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT,
-                                                   SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE]
+                                                   SIGILL, SIGTRAP, SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
+                                                   SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM, SIGVTALRM, SIGPROF,
+                                                   SIGXCPU, SIGXFSZ, SIGIO, SIGPWR, SIGSTKFLT, SIGSYS]
 
     static func installSignalHandlers() {
         for sig in restoringSignals {
