@@ -111,7 +111,7 @@ final class EngineBackendConsentTests: XCTestCase {
         var catalog = Catalog(path: "/somewhere/models.toml", defaultModel: "m", models: [entry])
         catalog.needsConsentToFetch = true
         let b = EngineBackend(catalog: catalog, paths: Paths(environment: ["HOME": "/nonexistent", "XDG_CACHE_HOME": cache]))
-        XCTAssertThrowsError(try b.prepare(b.row(model: entry, level: level))) { e in
+        XCTAssertThrowsError(try b.prepare(ModelRow(b.library.listing(model: entry, level: level)))) { e in
             XCTAssertTrue("\(e)".contains("quantty fetch m:Q4_0"), "\(e)")
             XCTAssertTrue("\(e)".contains("without your say"), "\(e)")
         }
