@@ -33,7 +33,8 @@ final class JinjaInterpreter {
 
     /// Counts `n` units of work against the step limit, and checks the clock now and then.
     func charge(_ n: Int = 1) throws(JinjaError) {
-        steps += n
+        let (sum, overflow) = steps.addingReportingOverflow(n)
+        steps = overflow ? .max : sum
         if steps > limits.maxSteps { throw .limitExceeded(.steps, limit: limits.maxSteps) }
         if steps & 1023 < n || n > 1024 {
             let elapsed = ContinuousClock.now - started
@@ -216,6 +217,24 @@ final class JinjaInterpreter {
                 return try execute(body)
             }
             if flow == .breakLoop { break }
+        }
+    }
+
+    // MARK: - Built-in functions
+
+    /// Python's `range(stop)`, `range(start, stop[, step])`; its length is charged as steps
+    /// before the list is built.
+    var rangeFunction: JinjaFunction {
+        JinjaFunction(name: "range") { [unowned self] args, _ throws(JinjaError) in
+            let ints = args.compactMap(\.integer)
+            guard ints.count == args.count, (1 ... 3).contains(ints.count) else { throw .runtime("range() takes 1 to 3 integers") }
+            let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
+            guard step != 0 else { throw .runtime("range() arg 3 must not be zero") }
+            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+            let count = max(0, (span / Double(abs(step))).rounded(.up))
+            guard count <= Double(limits.maxSteps) else { throw .limitExceeded(.steps, limit: limits.maxSteps) }
+            try charge(Int(count))
+            return .list(stride(from: start, to: stop, by: step).map { .int($0) })
         }
     }
 

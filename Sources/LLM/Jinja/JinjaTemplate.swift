@@ -23,11 +23,14 @@ public struct JinjaTemplate: Sendable {
     }
 
     /// Renders with `variables`, plus the globals `raise_exception(message)`,
-    /// `strftime_now(format)` (at `now`, default the local time), `range`, `namespace` and `dict`.
+    /// `strftime_now(format)` (at `now`, default the local time), `range` (its items count as steps),
+    /// `namespace` and `dict`.
     public func render(_ variables: [String: JinjaValue], now: JinjaDate = .now()) throws(JinjaError) -> String {
         var globals = Self.globals(now: now)
         for (k, v) in variables { globals[k] = v }
-        return try JinjaInterpreter(globals: globals, limits: limits).render(nodes)
+        let interpreter = JinjaInterpreter(globals: globals, limits: limits)
+        if variables["range"] == nil { interpreter.frames[0].vars["range"] = .function(interpreter.rangeFunction) }
+        return try interpreter.render(nodes)
     }
 
     static func globals(now: JinjaDate) -> [String: JinjaValue] {
@@ -39,16 +42,6 @@ public struct JinjaTemplate: Sendable {
             let f = try JinjaArguments(args, kwargs, function: "strftime_now").required(0, "format")
             guard case .string(let format) = f else { throw .runtime("strftime_now() format must be a string") }
             return .string(now.format(format))
-        })
-        g["range"] = .function(JinjaFunction(name: "range") { args, _ throws(JinjaError) in
-            let ints = args.compactMap(\.integer)
-            guard ints.count == args.count, (1 ... 3).contains(ints.count) else { throw .runtime("range() takes 1 to 3 integers") }
-            let (start, stop, step) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count == 3 ? ints[2] : 1)
-            guard step != 0 else { throw .runtime("range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            // A list this long would pass any reasonable step budget; refuse before building it.
-            guard count <= 10_000_000 else { throw .limitExceeded(.steps, limit: 10_000_000) }
-            return .list(stride(from: start, to: stop, by: step).map { .int($0) })
         })
         g["namespace"] = .function(JinjaFunction(name: "namespace") { args, kwargs throws(JinjaError) in
             var d = JinjaDict()
