@@ -222,7 +222,7 @@ final class JinjaInterpreterTests: XCTestCase {
         XCTAssertEqual(try v.toJSON(), #"{"z": 1, "a": [1.5, 2, null, true, "é😀"]}"#)
         XCTAssertEqual(try v.toJSON(ensureASCII: true), #"{"z": 1, "a": [1.5, 2, null, true, "\u00e9\ud83d\ude00"]}"#)
         XCTAssertThrowsError(try JinjaValue.parseJSON("{\"a\": }")) { e in
-            guard case .syntax? = e as? JinjaError else { return XCTFail("\(e)") }
+            guard case .json(_, line: 1)? = e as? JinjaError else { return XCTFail("\(e)") }
         }
         XCTAssertThrowsError(try JinjaValue.parseJSON(String(repeating: "[", count: 10_000)))
     }

@@ -2,6 +2,8 @@
 public enum JinjaError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The template text is not valid Jinja (line numbers count from 1).
     case syntax(String, line: Int)
+    /// JSON given to the template (messages, variables) is not valid.
+    case json(String, line: Int)
     /// Rendering failed: a type error, an undefined attribute, an unknown filter...
     case runtime(String)
     /// The template called `raise_exception(message)`.
@@ -12,6 +14,7 @@ public enum JinjaError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .syntax(let m, let line): "template syntax error at line \(line): \(m)"
+        case .json(let m, let line): "invalid JSON at line \(line): \(m)"
         case .runtime(let m): "template error: \(m)"
         case .raised(let m): "the template raised an exception: \(m)"
         case .limitExceeded(let kind, let limit):

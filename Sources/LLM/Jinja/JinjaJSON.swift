@@ -124,7 +124,7 @@ private struct JSONReader {
 
     func fail(_ m: String) -> JinjaError {
         let line = 1 + bytes[..<min(pos, bytes.count)].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        return .syntax("JSON: \(m)", line: line)
+        return .json(m, line: line)
     }
 
     mutating func skipSpace() {

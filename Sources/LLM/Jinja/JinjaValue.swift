@@ -73,7 +73,8 @@ public indirect enum JinjaValue: Sendable {
         }
     }
 
-    var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    /// The text of a string value (nil for other values).
+    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
 }
 
 // MARK: - Dictionaries
