@@ -115,6 +115,10 @@ public struct ChatTemplate: Sendable, Equatable {
         }
         eosToken = token("tokenizer.ggml.eos_token_id")
         bosToken = token("tokenizer.ggml.bos_token_id")
+        // What the tokenizer will do (LoadedModel sets it from the vocabulary, which also knows
+        // the pre-tokenizers' defaults): the flag, else SentencePiece adds BOS and BPE does not.
+        tokenizerAddsBOS = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue
+            ?? (file.metadata["tokenizer.ggml.model"]?.stringValue == "llama")
         if override == nil, let text, !text.isEmpty { attachJinja(text) }
     }
 

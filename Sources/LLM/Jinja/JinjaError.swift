@@ -45,7 +45,7 @@ public struct JinjaLimits: Sendable, Equatable {
     /// Statements, expressions and loop iterations evaluated (items of built lists count too).
     public var maxSteps: Int = 5_000_000
     /// Wall-clock budget of one render, in milliseconds.
-    public var maxMilliseconds: Int = 10_000
+    public var maxMilliseconds: Int = 5_000
     /// Nesting of macro calls, and of statements and expressions in the source.
     public var maxDepth: Int = 200
     /// Bytes of rendered text, and of any single string or list built along the way.
@@ -55,7 +55,7 @@ public struct JinjaLimits: Sendable, Equatable {
 
     public init() {}
 
-    public init(maxSteps: Int = 5_000_000, maxMilliseconds: Int = 10_000, maxDepth: Int = 200,
+    public init(maxSteps: Int = 5_000_000, maxMilliseconds: Int = 5_000, maxDepth: Int = 200,
                 maxOutputBytes: Int = 64 << 20, maxSourceBytes: Int = 4 << 20) {
         self.maxSteps = maxSteps; self.maxMilliseconds = maxMilliseconds; self.maxDepth = maxDepth
         self.maxOutputBytes = maxOutputBytes; self.maxSourceBytes = maxSourceBytes
