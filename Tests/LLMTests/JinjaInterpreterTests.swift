@@ -215,6 +215,22 @@ final class JinjaInterpreterTests: XCTestCase {
         }
     }
 
+    func testValuesCannotNestWithoutBoundOrContainThemselves() {
+        let wrap = "{% set ns = namespace(x=[]) %}{% for i in range(100000) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}"
+        XCTAssertThrowsError(try render(wrap)) { XCTAssertEqual($0 as? JinjaError, .limitExceeded(.depth, limit: 512)) }
+        let chain = "{% set h = namespace(n=none) %}{% for i in range(100000) %}{% set h.n = namespace(p=h.n) %}{% endfor %}"
+        XCTAssertThrowsError(try render(chain)) { XCTAssertEqual($0 as? JinjaError, .limitExceeded(.depth, limit: 512)) }
+        XCTAssertThrowsError(try render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}"))
+        XCTAssertThrowsError(try render("{% set ns = namespace(l=[]) %}{% set ns.l = [1, [ns]] %}"))
+        // Arithmetic at the edges of Int is an error or a float, never a trap.
+        XCTAssertEqual(try render("{{ -9223372036854775807 - 1 }}"), "-9223372036854775808")
+        XCTAssertThrowsError(try render("{{ 9223372036854775807 + 1 }}"))
+        XCTAssertEqual(try render("{{ (-9223372036854775807 - 1) % -1 }}"), "0")
+        XCTAssertThrowsError(try render("{{ (-9223372036854775807 - 1) // -1 }}"))
+        XCTAssertEqual(try render("{{ [1, 2, 3][::9223372036854775807] }}"), "[1]")
+        XCTAssertThrowsError(try render("{{ '1'|int(base=99) }}"))
+    }
+
     // MARK: - JSON
 
     func testJSONKeepsKeyOrderAndIntegers() throws {

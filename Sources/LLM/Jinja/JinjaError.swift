@@ -52,6 +52,9 @@ public struct JinjaLimits: Sendable, Equatable {
     public var maxOutputBytes: Int = 64 << 20
     /// Bytes of template source accepted by the parser.
     public var maxSourceBytes: Int = 4 << 20
+    /// Nesting of lists, dicts and namespaces a template may build (deeper values would make
+    /// printing, comparing and freeing them recurse without bound).
+    public var maxValueDepth: Int = 512
 
     public init() {}
 

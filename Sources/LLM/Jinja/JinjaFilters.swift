@@ -95,7 +95,9 @@ extension JinjaInterpreter {
             case .float(let d): return d.isFinite && abs(d) < 9e18 ? .int(Int(d)) : fallback
             case .string(let s):
                 let t = PyText.strip(s, nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
-                if let i = Int(t, radix: a[1, "base"]?.integer ?? 10) { return .int(i) }
+                let base = a[1, "base"]?.integer ?? 10
+                guard (2 ... 36).contains(base) else { throw .runtime("int filter: base must be between 2 and 36") }
+                if let i = Int(t, radix: base) { return .int(i) }
                 if let d = Double(t), d.isFinite, abs(d) < 9e18 { return .int(Int(d)) }
                 return fallback
             default: return fallback

@@ -14,7 +14,9 @@ extension JinjaInterpreter {
             var out: [JinjaValue] = []
             out.reserveCapacity(items.count)
             for i in items { out.append(try evaluate(i)) }
-            return .list(out)
+            let list = JinjaValue.list(out)
+            try checkNesting(list)
+            return list
         case .dict(let pairs):
             var d = JinjaDict()
             for (k, v) in pairs {
@@ -22,6 +24,7 @@ extension JinjaInterpreter {
                 guard let jk = JinjaKey(key) else { throw .runtime("unhashable type: '\(key.typeName)'") }
                 d[jk] = try evaluate(v)
             }
+            try checkNesting(.dict(d))
             return .dict(d)
         case .attribute(let base, let name):
             return try attribute(of: try evaluate(base), name)
@@ -36,7 +39,12 @@ extension JinjaInterpreter {
                 if case .undefined(let hint) = f { throw .runtime(hint) }
                 throw .runtime("'\(f.typeName)' object is not callable")
             }
-            return try fn.call(pos, kw)
+            let result = try fn.call(pos, kw)
+            switch result {
+            case .list, .dict, .namespace: try checkNesting(result)
+            default: break
+            }
+            return result
         case .filter(let base, let name, let args):
             let value = try evaluate(base)
             let (pos, kw) = try evaluateArguments(args)
@@ -148,7 +156,12 @@ extension JinjaInterpreter {
             let b = clamp(try bound(stop), st > 0 ? count : -1)
             var out: [Int] = []
             var i = a
-            while st > 0 ? i < b : i > b { out.append(i); i += st }
+            while st > 0 ? i < b : i > b {
+                out.append(i)
+                let (next, overflow) = i.addingReportingOverflow(st)
+                if overflow { break }
+                i = next
+            }
             try charge(out.count)
             return out
         }
@@ -202,7 +215,9 @@ extension JinjaInterpreter {
             if case .string(let s) = a, let n = b.integer { return .string(try repeated(s, n)) }
             if case .string(let s) = b, let n = a.integer { return .string(try repeated(s, n)) }
             if case .list(let l) = a, let n = b.integer {
-                try charge(l.count * max(0, min(n, limits.maxSteps)))
+                let (total, overflow) = l.count.multipliedReportingOverflow(by: max(0, n))
+                if overflow || total > limits.maxSteps { throw .limitExceeded(.steps, limit: limits.maxSteps) }
+                try charge(total)
                 return .list(Array(repeating: l, count: max(0, n)).flatMap { $0 })
             }
         default: break
@@ -218,10 +233,12 @@ extension JinjaInterpreter {
                 return .float(Double(i) / Double(j))
             case "//":
                 guard j != 0 else { throw .runtime("integer division or modulo by zero") }
+                if j == -1 { let (r, o) = (0).subtractingReportingOverflow(i); if !o { return .int(r) }; break }
                 let q = i / j
                 return .int((i % j != 0 && (i < 0) != (j < 0)) ? q - 1 : q)
             case "%":
                 guard j != 0 else { throw .runtime("integer division or modulo by zero") }
+                if j == -1 { return .int(0) }
                 let r = i % j
                 return .int(r != 0 && (r < 0) != (j < 0) ? r + j : r)
             case "**":

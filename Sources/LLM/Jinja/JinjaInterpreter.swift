@@ -49,6 +49,31 @@ final class JinjaInterpreter {
         if bytes > limits.maxOutputBytes { throw .limitExceeded(.outputSize, limit: limits.maxOutputBytes) }
     }
 
+    /// Refuses a value nested deeper than `maxValueDepth`, or a namespace that would contain
+    /// itself (`into`): only containers are walked, each counted as a step.
+    func checkNesting(_ value: JinjaValue, into target: JinjaNamespace? = nil) throws(JinjaError) {
+        func walk(_ v: JinjaValue, _ depth: Int) throws(JinjaError) {
+            switch v {
+            case .list(let l):
+                guard depth < limits.maxValueDepth else { throw .limitExceeded(.depth, limit: limits.maxValueDepth) }
+                try charge()
+                for e in l { if case .list = e { try walk(e, depth + 1) } else if case .dict = e { try walk(e, depth + 1) } else if case .namespace = e { try walk(e, depth + 1) } }
+            case .dict(let d):
+                guard depth < limits.maxValueDepth else { throw .limitExceeded(.depth, limit: limits.maxValueDepth) }
+                try charge()
+                for (_, e) in d.entries { try walk(e, depth + 1) }
+            case .namespace(let ns):
+                if let target, ns === target { throw .runtime("a namespace cannot contain itself") }
+                guard depth < limits.maxValueDepth else { throw .limitExceeded(.depth, limit: limits.maxValueDepth) }
+                try charge()
+                for (_, e) in ns.attributes.entries { try walk(e, depth + 1) }
+            default:
+                break
+            }
+        }
+        try walk(value, 0)
+    }
+
     /// Enters one level of nesting (a macro call, a statement, an expression).
     func enter() throws(JinjaError) {
         depth += 1
@@ -95,6 +120,7 @@ final class JinjaInterpreter {
             guard case .namespace(let ns) = lookup(object) else {
                 throw .runtime("cannot assign attribute '\(attr)' on '\(object)': only a namespace() takes attributes")
             }
+            try checkNesting(value, into: ns)
             ns.attributes[attr] = value
         }
     }
