@@ -111,3 +111,42 @@ final class TemplateCommandTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("depth limit"), r.stderr)
     }
 }
+
+/// `run`: a thinking model's reasoning goes to stderr (nowhere with `--no-thinking`), the
+/// answer to stdout. SmolLM2 does not think by itself; a raw prompt ending in `<think>` puts
+/// its reply inside the reasoning, as R1's generation prompt does.
+final class RunThinkingTests: XCTestCase {
+    func testReasoningGoesToStderrOrNowhere() throws {
+        _ = try CLI.requireModel(CLI.smolFile)
+        let args = ["run", "-m", "smollm2-135m-instruct", "-p", "Question: what is 2+2? Think step by step.<think>",
+                    "-n", "12", "--temp", "0"]
+        let json = try CLI.run(args + ["--json"])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let text = try XCTUnwrap(o["text"] as? String)
+        let reasoning = try XCTUnwrap(o["reasoning"] as? String, "the reply started inside <think>")
+        XCTAssertFalse(reasoning.isEmpty)
+        XCTAssertTrue(text.contains(reasoning.trimmingCharacters(in: .whitespacesAndNewlines)), text)
+
+        let shown = try CLI.run(args)
+        XCTAssertEqual(shown.status, 0, shown.stderr)
+        XCTAssertTrue(shown.stderr.hasPrefix(reasoning), shown.stderr)
+        let hidden = try CLI.run(args + ["--no-thinking"])
+        XCTAssertEqual(hidden.status, 0, hidden.stderr)
+        XCTAssertFalse(hidden.stderr.contains(reasoning), hidden.stderr)
+        XCTAssertTrue(hidden.stderr.contains("tok/s"), hidden.stderr)
+        // Whatever followed a </think> is the answer, on stdout in both runs.
+        XCTAssertEqual(shown.stdout, hidden.stdout)
+    }
+
+    func testChatWithoutThinkingIsUnchanged() throws {
+        _ = try CLI.requireModel(CLI.smolFile)
+        let args = ["run", "--chat", "-m", "smollm2-135m-instruct", "-p", "What is the capital of France?", "-n", "16", "--temp", "0"]
+        let plain = try CLI.run(args)
+        let flagged = try CLI.run(args + ["--no-thinking"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plain.stdout, flagged.stdout, "SmolLM2's template ignores enable_thinking")
+        XCTAssertTrue(plain.stdout.contains("Paris"), plain.stdout)
+        XCTAssertFalse(plain.stderr.contains("warning"), plain.stderr)
+    }
+}
