@@ -25,9 +25,14 @@ final class ChatTemplateJinjaTests: XCTestCase {
 
     func testTemplateThatFailsOnEveryConversationFallsBackAtLoad() {
         var t = ChatTemplate(family: .chatml, source: .templateText)
-        t.attachJinja("{{ raise_exception('no chat here') }}")
+        t.attachJinja("{{ messages[0].content.nosuchmethod() }}")
         XCTAssertNil(t.jinja)
-        XCTAssertTrue(t.warning?.contains("no chat here") ?? false, t.warning ?? "")
+        XCTAssertTrue(t.warning?.contains("nosuchmethod") ?? false, t.warning ?? "")
+        // A deliberate refusal of the probe conversation keeps the template; that render falls back.
+        t.attachJinja("{% if messages|length < 2 %}{{ raise_exception('needs two') }}{% endif %}ok")
+        XCTAssertNotNil(t.jinja)
+        XCTAssertEqual(t.renderReporting([.user("a"), .user("b")], addGenerationPrompt: true).text, "ok")
+        XCTAssertTrue(t.renderReporting([.user("a")], addGenerationPrompt: true).warning?.contains("needs two") ?? false)
         // A template that recurses forever is stopped by its limits, then falls back.
         t.attachJinja("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")
         XCTAssertNil(t.jinja)

@@ -3,15 +3,19 @@
 extension ChatTemplate {
     /// Parses the model's template text and renders a one-message conversation with it, so a
     /// template that cannot work at all is known at load time. Returns the parsed template,
-    /// or the error that stopped it.
+    /// or the error that stopped it. A template that deliberately refuses that conversation
+    /// (`raise_exception`) is kept: it may accept others, and refusals fall back per render.
     static func loadJinja(_ text: String, bosToken: String?, eosToken: String?) -> Result<JinjaTemplate, JinjaError> {
+        let t: JinjaTemplate
+        do { t = try JinjaTemplate(text) } catch { return .failure(error) }
         do {
-            let t = try JinjaTemplate(text)
             _ = try renderJinja(t, [.user("Hello")], addGenerationPrompt: true, bosToken: bosToken, eosToken: eosToken, variables: [:])
+        } catch .raised {
             return .success(t)
         } catch {
             return .failure(error)
         }
+        return .success(t)
     }
 
     /// Uses the model's template text through the Jinja interpreter when it parses and renders;
