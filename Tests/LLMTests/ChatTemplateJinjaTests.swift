@@ -82,6 +82,10 @@ final class ChatTemplateJinjaTests: XCTestCase {
         XCTAssertTrue(t.render([.user("Hi")], addGenerationPrompt: true, variables: ["enable_thinking": false])
             .hasSuffix("<|im_start|>assistant\n<think>\n\n</think>\n\n"))
         XCTAssertTrue(t.render([.user("Hi")], addGenerationPrompt: true).hasSuffix("<|im_start|>assistant\n"))
+        XCTAssertTrue(t.hasThinkingSwitch)
+        var smol = ChatTemplate(family: .chatml, source: .templateText)
+        smol.attachJinja(try fixtureTemplate("Qwen-Qwen2.5-7B-Instruct"))
+        XCTAssertFalse(smol.hasThinkingSwitch)
     }
 
     // MARK: - Real models

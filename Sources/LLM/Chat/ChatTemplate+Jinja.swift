@@ -79,6 +79,14 @@ extension ChatTemplate {
     }
 }
 
+extension ChatTemplate {
+    /// Whether the model's template has a thinking switch the UI can offer: it reads
+    /// `enable_thinking` (Qwen3, QwQ, R1-Distill-Qwen as llama.cpp ships them, SmolLM3...).
+    public var hasThinkingSwitch: Bool {
+        jinja?.source.contains("enable_thinking") ?? false
+    }
+}
+
 extension ChatMessage {
     /// The message as a chat template sees it: `role`, `content`, and `reasoning_content`
     /// when the message carries reasoning.

@@ -103,7 +103,7 @@ extension JinjaInterpreter {
         case .dict(let d):
             return d[name] ?? .undefined(hint: "'dict object' has no attribute '\(name)'")
         case .namespace(let ns):
-            return ns.attributes[name] ?? .undefined(hint: "'Namespace' object has no attribute '\(name)'")
+            return ns.loopAttribute(name) ?? ns.attributes[name] ?? .undefined(hint: "'Namespace' object has no attribute '\(name)'")
         default:
             return .undefined(hint: "'\(value.typeName) object' has no attribute '\(name)'")
         }
@@ -118,6 +118,7 @@ extension JinjaInterpreter {
         case .dict(let d):
             if let k = JinjaKey(index), let v = d[k] { return v }
         case .namespace(let ns):
+            if case .string(let name) = index, let v = ns.loopAttribute(name) { return v }
             if let k = JinjaKey(index), let v = ns.attributes[k] { return v }
         case .list(let l):
             if let i = index.integer {

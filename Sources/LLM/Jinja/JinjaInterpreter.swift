@@ -219,26 +219,12 @@ final class JinjaInterpreter {
             _ = try execute(otherwise)
             return
         }
-        let n = items.count
+        // One loop object per loop; its attributes follow the current index.
+        let loop = JinjaNamespace(loopOver: items)
         for (index, item) in items.enumerated() {
             try charge()
-            var loop = JinjaDict()
-            loop["index"] = .int(index + 1)
-            loop["index0"] = .int(index)
-            loop["revindex"] = .int(n - index)
-            loop["revindex0"] = .int(n - index - 1)
-            loop["first"] = .bool(index == 0)
-            loop["last"] = .bool(index == n - 1)
-            loop["length"] = .int(n)
-            loop["depth"] = .int(1)
-            loop["depth0"] = .int(0)
-            loop["previtem"] = index > 0 ? items[index - 1] : .undefined(hint: "'loop.previtem' is undefined")
-            loop["nextitem"] = index < n - 1 ? items[index + 1] : .undefined(hint: "'loop.nextitem' is undefined")
-            loop["cycle"] = .function(JinjaFunction(name: "cycle") { args, _ throws(JinjaError) in
-                guard !args.isEmpty else { throw .runtime("loop.cycle() needs at least one value") }
-                return args[index % args.count]
-            })
-            let flow = try withFrame(["loop": .dict(loop)]) { () throws(JinjaError) in
+            loop.loop?.index = index
+            let flow = try withFrame(["loop": .namespace(loop)]) { () throws(JinjaError) in
                 try assign(target, item)
                 return try execute(body)
             }

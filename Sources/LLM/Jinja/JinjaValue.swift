@@ -154,7 +154,35 @@ public struct JinjaDict: Sendable {
 public final class JinjaNamespace: @unchecked Sendable {
     // Only touched by the one render that created it, on one thread.
     var attributes = JinjaDict()
+    /// Set for the `loop` object of a for loop: its attributes are computed from the position.
+    var loop: (items: [JinjaValue], index: Int)?
     init(_ a: JinjaDict) { attributes = a }
+    init(loopOver items: [JinjaValue]) { loop = (items, 0) }
+
+    /// `loop.index`, `loop.first`... of the current iteration; nil for other names.
+    func loopAttribute(_ name: String) -> JinjaValue? {
+        guard let (items, i) = loop else { return nil }
+        let n = items.count
+        switch name {
+        case "index": return .int(i + 1)
+        case "index0": return .int(i)
+        case "revindex": return .int(n - i)
+        case "revindex0": return .int(n - i - 1)
+        case "first": return .bool(i == 0)
+        case "last": return .bool(i == n - 1)
+        case "length": return .int(n)
+        case "depth": return .int(1)
+        case "depth0": return .int(0)
+        case "previtem": return i > 0 ? items[i - 1] : .undefined(hint: "'loop.previtem' is undefined")
+        case "nextitem": return i < n - 1 ? items[i + 1] : .undefined(hint: "'loop.nextitem' is undefined")
+        case "cycle":
+            return .function(JinjaFunction(name: "cycle") { args, _ throws(JinjaError) in
+                guard !args.isEmpty else { throw .runtime("loop.cycle() needs at least one value") }
+                return args[i % args.count]
+            })
+        default: return nil
+        }
+    }
 }
 
 /// Something a template can call: `(positional, keyword) -> value`.
