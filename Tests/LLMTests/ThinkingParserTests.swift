@@ -32,6 +32,9 @@ final class ThinkingParserTests: XCTestCase {
 
     func testRepliesWithoutThinkingAreAllAnswer() {
         XCTAssertEqual(split(["Hello ", "there"]).answer, "Hello there")
+        // Text continuation keeps its leading whitespace.
+        XCTAssertEqual(split([" there", " was"]).answer, " there was")
+        XCTAssertEqual(split(["\n", " "]).answer, "\n ")
         // A tag later in the answer is text, not reasoning.
         let later = split(["Use <think> tags ", "like </think> this"])
         XCTAssertEqual(later.reasoning, "")

@@ -34,7 +34,8 @@ public struct ReasonedReply: Sendable, Equatable {
 /// the reply (after optional whitespace) and the next `</think>`; a `<think>` later in the
 /// answer is answer text. When the prompt already ended with `<think>` (R1's and QwQ's
 /// generation prompts), the reply starts inside the reasoning. Whitespace right after either
-/// tag is dropped. A tag split across chunks is held back until it is complete.
+/// tag is dropped; a reply without reasoning is passed through unchanged. A tag split across
+/// chunks (and leading whitespace, until it is known whether a tag follows) is held back.
 public struct ThinkingParser: Sendable {
     /// One classified piece of text.
     public enum Piece: Sendable, Equatable {
@@ -48,7 +49,8 @@ public struct ThinkingParser: Sendable {
     public let closeTag: String
     private var state: State
     private var pending = ""
-    private var trimLeading = true
+    /// Drop whitespace before the next text (right after a tag).
+    private var trimLeading: Bool
     /// True once reasoning began (even if it turned out empty).
     public private(set) var sawReasoning = false
 
@@ -57,6 +59,7 @@ public struct ThinkingParser: Sendable {
         self.closeTag = closeTag
         state = startsInsideThinking ? .thinking : .start
         sawReasoning = startsInsideThinking
+        trimLeading = startsInsideThinking
     }
 
     /// Whether a prompt leaves the model inside its reasoning: it ends with `<think>` and
@@ -122,7 +125,9 @@ public struct ThinkingParser: Sendable {
         guard !pending.isEmpty else { return [] }
         switch state {
         case .thinking: return [.reasoning(pending)]
-        case .start, .answering:
+        case .start:
+            return [.answer(pending)]
+        case .answering:
             let s = trimLeading ? String(pending.drop { $0.isWhitespace }) : pending
             return s.isEmpty ? [] : [.answer(s)]
         }
