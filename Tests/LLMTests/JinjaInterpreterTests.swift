@@ -119,6 +119,14 @@ final class JinjaInterpreterTests: XCTestCase {
         }
     }
 
+    func testToJSONTakesTransformersArgumentsInOrder() throws {
+        // json.dumps({'b': 'é', 'a': 1}, True, 1, None, True), as transformers' tojson passes them.
+        XCTAssertEqual(try render("{{ d|tojson(true, 1, none, true) }}", ["d": ["b": "é", "a": 1]]),
+                       "{\n \"a\": 1,\n \"b\": \"\\u00e9\"\n}")
+        XCTAssertEqual(try render("{{ d|tojson(indent=2, sort_keys=true) }}", ["d": ["b": 1, "a": []]]),
+                       "{\n  \"a\": [],\n  \"b\": 1\n}")
+    }
+
     // MARK: - Errors
 
     func testSyntaxErrorsNameTheLine() {

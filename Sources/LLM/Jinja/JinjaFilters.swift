@@ -73,8 +73,9 @@ extension JinjaInterpreter {
             try checkSize(r.utf8.count)
             return .string(r)
         case "tojson":
+            // transformers' signature: tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)
             var indent: String?
-            if let i = a[0, "indent"] {
+            if let i = a[1, "indent"] {
                 switch i {
                 case .int(let n): indent = String(repeating: " ", count: max(0, min(n, 64)))
                 case .string(let s): indent = s
@@ -82,9 +83,9 @@ extension JinjaInterpreter {
                 }
             }
             var separators: (String, String)?
-            if let s = a[-1, "separators"], case .list(let l) = s, l.count == 2 { separators = (str(l[0]), str(l[1])) }
-            let text = try value.toJSON(ensureASCII: a[-1, "ensure_ascii"]?.truthy ?? false, indent: indent,
-                                        separators: separators, sortKeys: a[-1, "sort_keys"]?.truthy ?? false)
+            if let s = a[2, "separators"], case .list(let l) = s, l.count == 2 { separators = (str(l[0]), str(l[1])) }
+            let text = try value.toJSON(ensureASCII: a[0, "ensure_ascii"]?.truthy ?? false, indent: indent,
+                                        separators: separators, sortKeys: a[3, "sort_keys"]?.truthy ?? false)
             try checkSize(text.utf8.count)
             return .string(text)
         case "int":
