@@ -137,6 +137,22 @@ try:
                 put("FuzzChatTemplate", "real-" + fn.split(".")[0].split("-q")[0], chat(t, "", conv))
 except Exception as e:
     print("no real templates:", e, file=sys.stderr)
+# The Jinja interpreter: the sixteen real templates of ../shared/fixtures/templates when present
+# (flags 3: thinking switch on), and constructs they do not use.
+jinja_dir = os.path.join(ROOT, "..", "shared", "fixtures", "templates")
+if os.path.isdir(jinja_dir):
+    for fn in sorted(os.listdir(jinja_dir)):
+        if fn.endswith(".jinja"):
+            put("FuzzChatTemplate", "jinja-" + fn[:-6], chat(open(os.path.join(jinja_dir, fn), encoding="utf-8").read(), "<s>", conv, 3))
+jinja_seeds = {
+    "jinja-macro-call": "{% macro w(x, y=2) %}<{{ caller(x) }}{{ y }}{{ varargs }}{{ kwargs }}>{% endmacro %}{% call(v) w(1, 3, 4, z=5) %}{{ v }}{% endcall %}",
+    "jinja-namespace-loop": "{% set ns = namespace(n=0) %}{% for m in messages if m.role != 'system' %}{% if loop.index is even %}{% continue %}{% endif %}{% set ns.n = ns.n + m.content|length %}{{ loop.index0 }}{{ loop.cycle('a', 'b') }}{% else %}none{% endfor %}{{ ns.n }}",
+    "jinja-filters": "{% filter upper %}{{ messages|map(attribute='content')|join(', ') }}{% endfilter %}{{ messages|selectattr('role', 'equalto', 'user')|list|length }}{{ messages[::-1]|first|tojson(indent=2) }}{{ messages|tojson(separators=(',', ':')) }}{{ ('a b ' * 3).split()|unique|list }}",
+    "jinja-set-block": "{% set x | trim %}  {{ messages[0].content.strip().lower().replace('a', 'b') }}  {% endset %}{{ x ~ (1 if x else 2) }}{% raw %}{{ not parsed }}{% endraw %}{{ strftime_now('%d %b %Y') }}",
+    "jinja-limits": "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{% for i in range(100) %}{{ 'x' * 1000 }}{% endfor %}{{ f(0) }}",
+}
+for name, t in jinja_seeds.items():
+    put("FuzzChatTemplate", name, chat(t, "", conv))
 
 # ---- models.toml and themes --------------------------------------------------------------
 put("FuzzCatalog", "shipped.toml", open(os.path.join(ROOT, "models.toml"), "rb").read())

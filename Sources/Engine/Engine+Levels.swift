@@ -116,8 +116,11 @@ extension Engine {
     /// Reads `messages` (rendered without a generation prompt) into the open level's KV
     /// cache, streaming `.promptProgress` and ending with `.finished(.prefilled, stats)`.
     /// After a swap this makes the next reply start at once.
-    public func prefill(_ messages: [ChatMessage]) -> AsyncThrowingStream<GenerationEvent, Error> {
-        stoppableStream { model, flag, emit in try model.prefill(.chat(messages), stop: flag, emit: emit) }
+    public func prefill(_ messages: [ChatMessage], templateVariables: [String: JinjaValue] = [:])
+        -> AsyncThrowingStream<GenerationEvent, Error> {
+        stoppableStream { model, flag, emit in
+            try model.prefill(.chat(messages), variables: templateVariables, stop: flag, emit: emit)
+        }
     }
 
     /// Side by side: `request` goes to every level in turn (the first is the reference; pass

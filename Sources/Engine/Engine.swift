@@ -54,8 +54,12 @@ public struct GenerationRequest: Sendable {
     public var sampling: SamplingParameters
     /// Most tokens to generate; nil: until the model ends its turn or the context is full.
     public var maxTokens: Int?
-    public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int? = nil) {
+    /// Extra variables for the model's chat template (`enable_thinking`: false...).
+    public var templateVariables: [String: JinjaValue]
+    public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int? = nil,
+                templateVariables: [String: JinjaValue] = [:]) {
         self.prompt = prompt; self.sampling = sampling; self.maxTokens = maxTokens
+        self.templateVariables = templateVariables
     }
 }
 

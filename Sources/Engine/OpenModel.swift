@@ -24,7 +24,9 @@ final class OpenModel: @unchecked Sendable {
         let file = try GGUFFile(path: path)
         model = try Model(file: file)
         tokenizer = try Tokenizer(gguf: file)
-        template = try ChatTemplate(file: file, override: options.template)
+        var template = try ChatTemplate(file: file, override: options.template)
+        template.tokenizerAddsBOS = tokenizer.vocabulary.addBOS
+        self.template = template
         let c = model.configuration
         let ctx = ContextPolicy.contextLength(asked: options.contextLength, trained: c.contextLength)
         try Self.checkMemory(c, contextLength: ctx, maxBatch: options.maxBatch ?? 256)
@@ -68,7 +70,8 @@ final class OpenModel: @unchecked Sendable {
 
     /// Tokens of `prompt`, trimmed to leave `reserve` positions for the reply: a chat keeps
     /// its system message and drops its oldest turns; other prompts that do not fit are errors.
-    func promptTokens(_ prompt: Prompt, reserve: Int, generationPrompt: Bool = true) throws -> (tokens: [Int32], dropped: Int) {
+    func promptTokens(_ prompt: Prompt, reserve: Int, generationPrompt: Bool = true,
+                      variables: [String: JinjaValue] = [:]) throws -> (tokens: [Int32], dropped: Int) {
         let budget = session.cache.contextLength - reserve
         switch prompt {
         case .text(let s, let addSpecial, let parseSpecial):
@@ -94,7 +97,8 @@ final class OpenModel: @unchecked Sendable {
             func tokens(_ i: Int) -> [Int32] {
                 let c = candidates[i]
                 let kept = (c.pinned.map { [messages[$0]] } ?? []) + messages[c.start...]
-                return tokenizer.encode(template.render(kept, addGenerationPrompt: generationPrompt), addSpecial: true, parseSpecial: true)
+                let text = template.render(kept, addGenerationPrompt: generationPrompt, variables: variables)
+                return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
             }
             // Fewer messages never take more tokens, so the first that fits is found by
             // bisection: a few tokenizations even for a conversation of thousands of messages.
@@ -178,7 +182,7 @@ final class OpenModel: @unchecked Sendable {
 
     /// Reads a conversation into the KV cache without generating (after a level swap), so
     /// the next reply only reads its new tokens. Ends with `.finished(.prefilled, stats)`.
-    func prefill(_ prompt: Prompt, stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
+    func prefill(_ prompt: Prompt, variables: [String: JinjaValue] = [:], stop: StopFlag, emit: (GenerationEvent) -> Void) throws {
         let start = Date()
         var stats = GenerationStats()
         stats.contextSize = session.cache.contextLength
@@ -186,7 +190,7 @@ final class OpenModel: @unchecked Sendable {
         let tokens: [Int32], dropped: Int
         do {
             (tokens, dropped) = try promptTokens(prompt, reserve: reserve(for: GenerationRequest(prompt: prompt)),
-                                                 generationPrompt: false)
+                                                 generationPrompt: false, variables: variables)
         } catch EngineError.promptTooLong, EngineError.emptyPrompt {
             // Nothing worth reading ahead: the next reply trims the conversation as it needs.
             stats.contextUsed = session.position
@@ -235,7 +239,8 @@ final class OpenModel: @unchecked Sendable {
                   emit: (GenerationEvent) -> Void) throws {
         let start = Date()
         let ctx = session.cache.contextLength
-        var (prompt, dropped) = try promptTokens(request.prompt, reserve: reserve(for: request))
+        var (prompt, dropped) = try promptTokens(request.prompt, reserve: reserve(for: request),
+                                                 variables: request.templateVariables)
         if dropped > 0 { emit(.contextTrimmed(droppedMessages: dropped)) }
 
         var sampler = try Sampler(parameters: request.sampling, vocabularySize: model.configuration.vocabularySize)

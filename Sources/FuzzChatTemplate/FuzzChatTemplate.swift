@@ -1,6 +1,8 @@
 // libFuzzer target: chat templates. The input is split at NUL bytes: template text (for
-// detection and the default system prompt), an architecture or override name, then messages
-// whose first byte picks the role. Every family renders the conversation.
+// detection, the default system prompt, and the Jinja interpreter), an architecture or override
+// name, then messages whose first byte picks the role. Every family renders the conversation;
+// the template text is parsed and rendered as Jinja under small limits, and the reply splitter
+// reads it as model output.
 // Built by `make fuzz` only.
 import FuzzSupport
 import LLM
@@ -40,6 +42,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let s = t.render(messages, addGenerationPrompt: add)
     blackHole((s, t.endOfTurnStrings, family.hasSystemRole, family.honorsGenerationPrompt))
     precondition(ChatTemplateFamily(name: family.rawValue) == family)
+
+    // The Jinja interpreter: any text either parses or throws; rendering stops within its limits.
+    if let text = templateText {
+        let limits = JinjaLimits(maxSteps: 200_000, maxMilliseconds: 2_000, maxDepth: 64, maxOutputBytes: 1 << 20)
+        if let jinja = try? JinjaTemplate(text, limits: limits) {
+            var j = ChatTemplate(family: family, source: .templateText, jinja: jinja)
+            j.bosToken = name
+            j.eosToken = name
+            let variables: [String: JinjaValue] = flags & 2 != 0 ? ["enable_thinking": .bool(flags & 4 != 0)] : [:]
+            blackHole(j.renderReporting(messages, addGenerationPrompt: add, variables: variables))
+        }
+        blackHole(try? JinjaValue.parseJSON(text))
+        let reply = ReasonedReply(text, startsInsideThinking: flags & 4 != 0)
+        blackHole(reply.message)
+    }
     return 0
 }
 

@@ -25,6 +25,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Apply the model's chat template to the prompt as one user turn.") var chat = false
     @Option(name: .customLong("system"), help: "System prompt (with --chat; default: the catalog's or the template's).")
     var system: String?
+    @Flag(name: .customLong("no-thinking"), help: "Do not print a thinking model's reasoning (and set enable_thinking false for templates that read it).")
+    var noThinking = false
     @Flag(help: "Print one JSON object: text, token ids, log-probs and stats.") var json = false
 
     struct Output: Encodable {
@@ -35,6 +37,8 @@ struct RunCommand: AsyncParsableCommand {
         var finish_reason: String
         var stats: GenerationStats
         var seed: UInt64?
+        /// A thinking model's reasoning (`<think>...</think>`), also part of `text`.
+        var reasoning: String?
     }
 
     func run() async throws {
@@ -55,24 +59,45 @@ struct RunCommand: AsyncParsableCommand {
 
             let (engine, info) = try await chosen.open(threads: modelOptions.threads)
             if let w = info.templateWarning, chat { note("warning: \(w)") }
+            var out = Output(model: info.label, text: "", tokens: [], logprobs: [], finish_reason: "", stats: GenerationStats(), seed: sampling.seed)
+            let stdout = FileHandle.standardOutput
             let p: Prompt
+            let variables: [String: JinjaValue] = noThinking ? ["enable_thinking": false] : [:]
+            let promptText: String
             if chat {
                 var messages: [ChatMessage] = []
                 if let s = system ?? chosen.entry?.systemPrompt { messages.append(.system(s)) }
                 messages.append(.user(prompt))
                 p = .chat(messages)
+                let rendered = try await engine.chatPrompt(messages, templateVariables: variables)
+                if let w = rendered.warning { note("warning: \(w)") }
+                promptText = rendered.text
             } else {
                 p = .text(prompt)
+                promptText = prompt
             }
-            var out = Output(model: info.label, text: "", tokens: [], logprobs: [], finish_reason: "", stats: GenerationStats(), seed: sampling.seed)
-            let stdout = FileHandle.standardOutput
+            // Reasoning goes to stderr (or nowhere with --no-thinking); the answer to stdout.
+            var thinking = ThinkingParser(startsInsideThinking: ThinkingParser.startsInsideThinking(prompt: promptText))
+            let stderr = FileHandle.standardError
+            func show(_ pieces: [ThinkingParser.Piece]) {
+                for piece in pieces {
+                    switch piece {
+                    case .reasoning(let r):
+                        out.reasoning = (out.reasoning ?? "") + r
+                        if !json, !noThinking { stderr.write(Data(r.utf8)) }
+                    case .answer(let a):
+                        if !json { stdout.write(Data(a.utf8)) }
+                    }
+                }
+            }
             do {
-                for try await event in await engine.generate(GenerationRequest(prompt: p, sampling: sampling, maxTokens: nPredict)) {
+                let request = GenerationRequest(prompt: p, sampling: sampling, maxTokens: nPredict, templateVariables: variables)
+                for try await event in await engine.generate(request) {
                     switch event {
                     case .token(let t):
                         out.text += t.text
                         if t.id >= 0 { out.tokens.append(t.id); out.logprobs.append(t.logProbability) }
-                        if !json, !t.text.isEmpty { stdout.write(Data(t.text.utf8)) }
+                        if !t.text.isEmpty { show(thinking.feed(t.text)) }
                     case .finished(let reason, let stats):
                         out.finish_reason = reason.rawValue
                         out.stats = stats
@@ -85,6 +110,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 throw UserError(error)
             }
+            show(thinking.flush())
             if json {
                 try printJSON(out)
             }

@@ -1,6 +1,15 @@
 // MARK: - Rendering
 
 extension ChatTemplate {
+    /// The prompt text for `messages`: the model's own template through the Jinja interpreter
+    /// when it has a usable one (`jinja`), with `variables` such as `enable_thinking`; else, or
+    /// when that template fails on this conversation, the family's format (`renderFamily`).
+    /// BOS is not included when the tokenizer adds it. See `renderReporting` for the warning.
+    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool,
+                       variables: [String: JinjaValue] = [:]) -> String {
+        renderReporting(messages, addGenerationPrompt: addGenerationPrompt, variables: variables).text
+    }
+
     /// The prompt text for `messages`, as llama.cpp's `llm_chat_apply_template` writes it for
     /// this family. BOS is not included (the tokenizer adds it). When the conversation does not
     /// start with a system message and the template has a default system prompt, that prompt is
@@ -8,7 +17,7 @@ extension ChatTemplate {
     ///
     /// `addGenerationPrompt` appends the assistant's cue (`<|im_start|>assistant\n`, ...);
     /// `[INST]` formats ignore it, their user turns already end with `[/INST]`.
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
+    public func renderFamily(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
         var chat = messages
         if let prompt = defaultSystemPrompt, let first = chat.first, first.role != .system {
             chat.insert(.system(prompt), at: 0)

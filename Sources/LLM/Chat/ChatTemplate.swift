@@ -1,8 +1,10 @@
 import GGUF
 
-/// How a model wants a conversation written out as a prompt, without a Jinja engine: a
-/// family whose output strings follow llama.cpp's `llm_chat_apply_template`, plus what we
-/// learned from the model's own template text (its default system prompt).
+/// How a model wants a conversation written out as a prompt: the model's own Jinja template
+/// (`jinja`, run by quantty's interpreter) when it has a usable one, and a family whose output
+/// strings follow llama.cpp's `llm_chat_apply_template` (for stop strings, and as the fallback
+/// when the template fails), plus what we learned from the template text (its default system
+/// prompt).
 public struct ChatTemplate: Sendable, Equatable {
     /// Where the family came from.
     public enum Source: String, Sendable, Equatable {
@@ -24,12 +26,22 @@ public struct ChatTemplate: Sendable, Equatable {
     /// The model's end-of-sequence text (`tokenizer.ggml.tokens[eos_token_id]`), used where the
     /// template writes `eos_token` into the prompt (Zephyr). Nil: the family's usual text.
     public var eosToken: String?
+    /// The model's beginning-of-sequence text (`tokenizer.ggml.tokens[bos_token_id]`), the
+    /// template's `bos_token`.
+    public var bosToken: String?
+    /// Whether the tokenizer adds BOS itself; then a leading `bos_token` the template writes is
+    /// dropped from the prompt (as llama.cpp does). Set it from the vocabulary.
+    public var tokenizerAddsBOS = true
+    /// The model's `tokenizer.chat_template`, parsed, when it parses and renders a plain
+    /// conversation (nil with an override, without a template, or when it fails: see `warning`).
+    public var jinja: JinjaTemplate?
     public let source: Source
     /// A sentence the UI can show when the format is a guess (nil when confident).
-    public let warning: String?
+    public internal(set) var warning: String?
 
     public init(family: ChatTemplateFamily, defaultSystemPrompt: String? = nil,
-                source: Source = .override, warning: String? = nil) {
+                source: Source = .override, warning: String? = nil, jinja: JinjaTemplate? = nil) {
+        self.jinja = jinja
         self.family = family
         self.defaultSystemPrompt = defaultSystemPrompt
         self.source = source
@@ -89,16 +101,25 @@ public struct ChatTemplate: Sendable, Equatable {
                       + "to choose one of: " + Self.familyNames)
     }
 
-    /// Reads `tokenizer.chat_template` and `general.architecture` from a GGUF file.
-    /// Also reads the EOS token's text for formats that write `eos_token` (Zephyr).
+    /// Reads `tokenizer.chat_template` and `general.architecture` from a GGUF file, and the
+    /// BOS and EOS texts the template writes as `bos_token` and `eos_token`. Without an
+    /// override, the template text is run by the Jinja interpreter (`jinja`) when it works;
+    /// when it fails to parse or render, the detected family is used with a `warning`.
     public init(file: GGUFFile, override: String? = nil) throws(ChatTemplateError) {
-        try self.init(templateText: file.metadata["tokenizer.chat_template"]?.stringValue,
-                      architecture: file.architecture, override: override)
-        if let id = file.metadata["tokenizer.ggml.eos_token_id"]?.intValue,
-           let tokens = file.metadata["tokenizer.ggml.tokens"]?.arrayValue,
-           id >= 0, id < tokens.count {
-            eosToken = tokens[id].stringValue
+        let text = file.metadata["tokenizer.chat_template"]?.stringValue
+        try self.init(templateText: text, architecture: file.architecture, override: override)
+        func token(_ key: String) -> String? {
+            guard let id = file.metadata[key]?.intValue, let tokens = file.metadata["tokenizer.ggml.tokens"]?.arrayValue,
+                  id >= 0, id < tokens.count else { return nil }
+            return tokens[id].stringValue
         }
+        eosToken = token("tokenizer.ggml.eos_token_id")
+        bosToken = token("tokenizer.ggml.bos_token_id")
+        // What the tokenizer will do (LoadedModel sets it from the vocabulary, which also knows
+        // the pre-tokenizers' defaults): the flag, else SentencePiece adds BOS and BPE does not.
+        tokenizerAddsBOS = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue
+            ?? (file.metadata["tokenizer.ggml.model"]?.stringValue == "llama")
+        if override == nil, let text, !text.isEmpty { attachJinja(text) }
     }
 
     /// The end-of-turn strings of the family (see `ChatTemplateFamily.endOfTurnStrings`),
