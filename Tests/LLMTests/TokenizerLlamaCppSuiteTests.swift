@@ -11,8 +11,8 @@ final class TokenizerLlamaCppSuiteTests: XCTestCase {
     /// The vocabularies with tests that we tokenize; all must be present in the source tree.
     static let checked = ["command-r", "deepseek-coder", "deepseek-llm", "falcon", "gemma-4", "gpt-2",
                           "llama-bpe", "llama-spm", "mpt", "phi-3", "qwen2", "qwen35", "refact", "starcoder"]
-    /// Vocabularies we refuse, with the word the message must name.
-    static let refused = ["bert-bge": "bert", "nomic-bert-moe": "t5"]
+    /// Vocabularies we refuse, with the tokenizer model and kind the message must name.
+    static let refused = ["bert-bge": ("bert", "WordPiece"), "nomic-bert-moe": ("t5", "Unigram")]
     /// Vocabularies without tests: they must still load.
     static let loadOnly = ["aquila", "baichuan", "gpt-neox"]
 
@@ -101,12 +101,12 @@ final class TokenizerLlamaCppSuiteTests: XCTestCase {
     /// WordPiece and Unigram vocabularies are refused with a message naming the tokenizer model.
     func testUnsupportedTokenizerModelsAreRefusedByName() throws {
         let src = try LlamaCppSource.require()
-        for (name, model) in Self.refused {
+        for (name, (model, kind)) in Self.refused {
             let url = Self.vocabulary(src, name)
             let file = try GGUFFile(path: url.path)
             XCTAssertThrowsError(try Tokenizer(gguf: file), name) { error in
                 let text = "\(error)"
-                XCTAssertTrue(text.contains("tokenizer.ggml.model '\(model)'"), text)
+                XCTAssertTrue(text.contains("tokenizer.ggml.model '\(model)'") && text.contains(kind), text)
             }
         }
     }

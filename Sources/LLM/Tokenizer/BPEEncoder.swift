@@ -57,6 +57,10 @@ struct BPEEncoder: Sendable {
 
     /// Appends the tokens of one raw-text fragment.
     func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
+        if let repaired = UTF8Scan.repaired(text) {
+            repaired.withUnsafeBufferPointer { encode($0, into: &output) }
+            return
+        }
         var scratch = Scratch()
         if preTokenizer.escapesSpaces && text.contains(0x20) {
             var escaped: [UInt8] = []

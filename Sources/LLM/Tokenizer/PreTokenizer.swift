@@ -407,6 +407,38 @@ enum UTF8Scan {
         }
     }
 
+    /// The bytes llama.cpp's pre-tokenizer passes on for `text`, when they differ from it: it
+    /// decodes to code points and encodes each word again, so a byte that is not UTF-8 becomes
+    /// U+FFFD and an overlong form its shortest one. Nil when `text` comes back as it is.
+    static func repaired(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        @inline(__always) func length(_ cp: UInt32) -> Int { cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4 }
+        var i = 0
+        var clean = true
+        while i < text.count {
+            if text[i] < 0x80 { i += 1; continue }
+            let (cp, len) = decode(text, at: i)
+            if len != length(cp) { clean = false; break }
+            i += len
+        }
+        if clean { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + 8)
+        i = 0
+        while i < text.count {
+            let (cp, len) = decode(text, at: i)
+            switch cp {   // llama.cpp's unicode_cpt_to_utf8, surrogates included
+            case ..<0x80: out.append(UInt8(cp))
+            case ..<0x800: out += [UInt8(0xC0 | cp >> 6), UInt8(0x80 | cp & 0x3F)]
+            case ..<0x10000: out += [UInt8(0xE0 | cp >> 12), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
+            case ...0x10FFFF:
+                out += [UInt8(0xF0 | cp >> 18), UInt8(0x80 | cp >> 12 & 0x3F), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
+            default: out.append(contentsOf: text[i..<(i + len)])   // past Unicode: kept as written
+            }
+            i += len
+        }
+        return out
+    }
+
     /// Decodes one code point at `i` (U+FFFD and one byte when invalid), like llama.cpp.
     static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
         let c0 = b[i]
