@@ -76,9 +76,12 @@ final class TokenizerLlamaCppSuiteTests: XCTestCase {
                 XCTFail("\(url.path) missing")
                 continue
             }
+            let t0 = Date()
             let tokenizer = try Tokenizer(gguf: GGUFFile(path: url.path))
+            let built = Date().timeIntervalSince(t0)
             let cases = try Self.cases(url)
             var ok = 0
+            let t1 = Date()
             for c in cases {
                 let ids = c.text.withUnsafeBufferPointer { tokenizer.encode(utf8: $0, addSpecial: false, parseSpecial: false) }
                 if ids == c.ids {
@@ -91,7 +94,10 @@ final class TokenizerLlamaCppSuiteTests: XCTestCase {
                         """)
                 }
             }
-            print("llama.cpp suite: \(name) (\(tokenizer.vocabulary.model.rawValue), pre \(tokenizer.vocabulary.preTokenizerName)): \(ok)/\(cases.count) inputs match")
+            let v = tokenizer.vocabulary
+            print(String(format: "llama.cpp suite: %@ (%@, pre %@, %d tokens): %d/%d inputs match (built in %.0f ms, encoded in %.1f ms)",
+                         name, v.model.rawValue, v.preTokenizerName, v.count, ok, cases.count,
+                         built * 1000, Date().timeIntervalSince(t1) * 1000))
             total += cases.count
             matched += ok
         }
