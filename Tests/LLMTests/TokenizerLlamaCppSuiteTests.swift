@@ -104,6 +104,22 @@ final class TokenizerLlamaCppSuiteTests: XCTestCase {
         print("llama.cpp suite: \(matched)/\(total) inputs match over \(Self.checked.count) vocabularies")
     }
 
+    /// Gemma 4: BOS always added, `<turn|>` ends generation, `</s>` is an ordinary token there.
+    func testGemma4SpecialTokens() throws {
+        let src = try LlamaCppSource.require()
+        let tokenizer = try Tokenizer(gguf: GGUFFile(path: Self.vocabulary(src, "gemma-4").path))
+        let v = tokenizer.vocabulary
+        XCTAssertTrue(v.addBOS)
+        XCTAssertEqual(v.bos, 2)
+        XCTAssertTrue(tokenizer.isEndOfGeneration(106))   // <turn|>
+        XCTAssertFalse(tokenizer.isEndOfGeneration(212))  // </s>
+        XCTAssertEqual(v.types[212], .normal)
+        // Not special: written in text, it is tokenized like any text.
+        XCTAssertEqual(tokenizer.encode("</s> x", parseSpecial: true), tokenizer.encode("</s> x", parseSpecial: false))
+        XCTAssertEqual(tokenizer.encode("<turn|> x", addSpecial: true, parseSpecial: true).prefix(2), [2, 106])
+        XCTAssertEqual(tokenizer.decode(tokenizer.encode("a  b\n\nc", addSpecial: false)), "a  b\n\nc")
+    }
+
     /// WordPiece and Unigram vocabularies are refused with a message naming the tokenizer model.
     func testUnsupportedTokenizerModelsAreRefusedByName() throws {
         let src = try LlamaCppSource.require()

@@ -61,20 +61,16 @@ struct BPEEncoder: Sendable {
             repaired.withUnsafeBufferPointer { encode($0, into: &output) }
             return
         }
-        var scratch = Scratch()
         if preTokenizer.escapesSpaces && text.contains(0x20) {
             var escaped: [UInt8] = []
             escaped.reserveCapacity(text.count + text.count / 2)
             for b in text {
                 if b == 0x20 { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) } else { escaped.append(b) }
             }
-            escaped.withUnsafeBufferPointer { e in
-                for word in preTokenizer.split(e) {
-                    encodeWord(UnsafeBufferPointer(rebasing: e[word]), into: &output, scratch: &scratch)
-                }
-            }
+            escaped.withUnsafeBufferPointer { encode($0, into: &output) }
             return
         }
+        var scratch = Scratch()
         for word in preTokenizer.split(text) {
             encodeWord(UnsafeBufferPointer(rebasing: text[word]), into: &output, scratch: &scratch)
         }
@@ -139,7 +135,8 @@ struct BPEEncoder: Sendable {
             while i < n {
                 let len = min(UTF8Scan.sequenceLength(word[i]), n - i)
                 let idx = Int32(symbols.count)
-                symbols.append(Symbol(start: Int32(i), length: Int32(len), id: table.lookup(UnsafeBufferPointer(rebasing: word[i..<(i + len)])),
+                let id = table.lookup(UnsafeBufferPointer(rebasing: word[i..<(i + len)]))
+                symbols.append(Symbol(start: Int32(i), length: Int32(len), id: id,
                                       prev: idx - 1, next: i + len == n ? -1 : idx + 1))
                 i += len
             }

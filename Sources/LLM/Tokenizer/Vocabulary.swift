@@ -19,7 +19,8 @@ public struct BPEMerge: Sendable, Equatable {
 public struct Vocabulary: Sendable {
     /// Tokenizer family, from `tokenizer.ggml.model`.
     public enum Model: String, Sendable {
-        /// Byte-level BPE (`gpt2`): GPT-2, Llama 3, Qwen, SmolLM...
+        /// Byte-level BPE (`gpt2`): GPT-2, Llama 3, Qwen, SmolLM... Gemma 4's `gemma4` (BPE on
+        /// plain UTF-8) reads as this with the `gemma4` pre-tokenizer, as in llama.cpp.
         case bpe = "gpt2"
         /// SentencePiece BPE (`llama`): Llama 1/2, Mistral v1, Gemma.
         case spm = "llama"
