@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import GGUF
 import LLM
 
 /// `quantty run`: one prompt, streamed to stdout.
@@ -156,8 +157,16 @@ struct TokenizeCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let chosen = try ChosenModel(modelOptions, global: global)
-            let (engine, _) = try await chosen.open(threads: 1)
-            let ids = try await engine.tokenize(text, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
+            let ids: [Int32]
+            let piece: (Int32) async throws -> String
+            if let tokenizer = try Self.vocabularyOnlyTokenizer(chosen.path) {
+                ids = tokenizer.encode(text, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
+                piece = { tokenizer.pieceText(for: $0) }
+            } else {
+                let (engine, _) = try await chosen.open(threads: 1)
+                ids = try await engine.tokenize(text, addSpecial: !noAddSpecial, parseSpecial: !noParseSpecial)
+                piece = { try await engine.piece($0) }
+            }
             if json {
                 struct Out: Encodable { var ids: [Int32] }
                 let enc = JSONEncoder()
@@ -165,10 +174,19 @@ struct TokenizeCommand: AsyncParsableCommand {
                 return
             }
             for id in ids {
-                let piece = try await engine.piece(id)
-                print(String(format: "%6d -> '", id) + piece.replacingOccurrences(of: "\n", with: "\\n") + "'")
+                let text = try await piece(id)
+                print(String(format: "%6d -> '", id) + text.replacingOccurrences(of: "\n", with: "\\n") + "'")
             }
             note("\(ids.count) tokens")
         }
+    }
+
+    /// A vocabulary-only file (metadata, no tensors, like llama.cpp's `models/ggml-vocab-*.gguf`)
+    /// gets its tokenizer from the metadata alone; nil for a model, which the engine opens.
+    static func vocabularyOnlyTokenizer(_ path: String) throws -> Tokenizer? {
+        let file: GGUFFile
+        do { file = try GGUFFile(path: path, requireSupportedTypes: false) } catch { throw UserError(fileMessage(error, path: path)) }
+        guard file.tensors.isEmpty else { return nil }
+        do { return try Tokenizer(gguf: file) } catch { throw UserError("\(path): \(error)") }
     }
 }

@@ -69,3 +69,35 @@ func argmax(_ x: [Float]) -> Int {
     for i in x.indices where x[i] > x[best] { best = i }
     return best
 }
+
+/// llama.cpp's source tree (from `../shared/bench/llamacpp.sh src`): `$QUANTTY_LLAMACPP`, default
+/// `~/.cache/quantty-llamacpp`, holding `llama_cpp_python-VERSION/vendor/llama.cpp`.
+enum LlamaCppSource {
+    /// The version `llamacpp.sh` unpacks; another unpacked version is used when this one is absent.
+    static let version = "0.3.36"
+
+    /// The source folder, or nil when it is not unpacked.
+    static func root() -> URL? {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["QUANTTY_LLAMACPP"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.cache/quantty-llamacpp")
+        let fm = FileManager.default
+        var candidates = ["llama_cpp_python-\(version)"]
+        candidates += ((try? fm.contentsOfDirectory(atPath: base)) ?? []).filter { $0.hasPrefix("llama_cpp_python-") }.sorted()
+        for c in candidates {
+            let src = URL(fileURLWithPath: base).appendingPathComponent(c).appendingPathComponent("vendor/llama.cpp")
+            if fm.fileExists(atPath: src.appendingPathComponent("models").path) { return src }
+        }
+        return nil
+    }
+
+    /// The source folder, or an XCTSkip saying how to get it.
+    static func require() throws -> URL {
+        guard let r = root() else {
+            let why = "llama.cpp source not found under $QUANTTY_LLAMACPP or ~/.cache/quantty-llamacpp (run ../shared/bench/llamacpp.sh src)"
+            print("skip: \(why)")
+            throw XCTSkip(why)
+        }
+        return r
+    }
+}

@@ -1,5 +1,7 @@
 /// Byte-level BPE (llama.cpp's `llm_tokenizer_bpe_session`): pre-tokenize, map each byte to its
 /// GPT-2 code point, then repeatedly merge the adjacent pair with the lowest merge rank.
+/// Gemma 4's BPE is the same on plain UTF-8: spaces written U+2581, merging from characters, and
+/// pieces that never became tokens spelled with byte tokens `<0xXX>`.
 ///
 /// Strings are interned once: vocabulary tokens keep their ids, and merge sides or results that
 /// are not tokens get ids past the vocabulary, so merging compares integers only.
@@ -11,6 +13,8 @@ struct BPEEncoder: Sendable {
     private let merges: [UInt64: MergeResult]
     /// Interned id of the one-character string standing for each byte (-1 if never seen).
     private let byteSymbol: [Int32]
+    /// Without byte encoding: the token `<0xXX>` for each byte (-1 if absent).
+    private let byteTokens: [Int32]
     private let preTokenizer: PreTokenizer
     private let ignoreMerges: Bool
 
@@ -42,12 +46,30 @@ struct BPEEncoder: Sendable {
         self.vocabularySize = v.tokens.count
         self.merges = merges
         self.byteSymbol = ByteLevel.byteToUTF8.map { base.lookup($0) }
+        let hex = Array("0123456789ABCDEF".utf8)
+        self.byteTokens = (0..<256).map { b in
+            let id = base.lookup([0x3C, 0x30, 0x78, hex[b >> 4], hex[b & 15], 0x3E])   // <0xXX>
+            return Int(id) < v.tokens.count ? id : -1
+        }
         self.preTokenizer = v.preTokenizer
         self.ignoreMerges = v.ignoreMerges
     }
 
     /// Appends the tokens of one raw-text fragment.
     func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [Int32]) {
+        if let repaired = UTF8Scan.repaired(text) {
+            repaired.withUnsafeBufferPointer { encode($0, into: &output) }
+            return
+        }
+        if preTokenizer.escapesSpaces && text.contains(0x20) {
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(text.count + text.count / 2)
+            for b in text {
+                if b == 0x20 { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) } else { escaped.append(b) }
+            }
+            escaped.withUnsafeBufferPointer { encode($0, into: &output) }
+            return
+        }
         var scratch = Scratch()
         for word in preTokenizer.split(text) {
             encodeWord(UnsafeBufferPointer(rebasing: text[word]), into: &output, scratch: &scratch)
@@ -80,10 +102,20 @@ struct BPEEncoder: Sendable {
 
     private func encodeWord(_ word: UnsafeBufferPointer<UInt8>, into output: inout [Int32], scratch: inout Scratch) {
         if word.isEmpty { return }
+        let byteEncoded = preTokenizer.byteEncoded
         if ignoreMerges {
             scratch.encoded.removeAll(keepingCapacity: true)
-            for b in word { scratch.encoded.append(contentsOf: ByteLevel.byteToUTF8[Int(b)]) }
+            if byteEncoded {
+                for b in word { scratch.encoded.append(contentsOf: ByteLevel.byteToUTF8[Int(b)]) }
+            } else {
+                scratch.encoded.append(contentsOf: word)
+            }
             let id = scratch.encoded.withUnsafeBufferPointer { table.lookup($0) }
+            if id >= 0 && Int(id) < vocabularySize { output.append(id); return }
+        }
+        // Gemma 4: a run of line feeds that is a token stays whole (llama.cpp's PR 21343).
+        if preTokenizer.family == .gemma4 && !word.contains(where: { $0 != 0x0A }) {
+            let id = table.lookup(word)
             if id >= 0 && Int(id) < vocabularySize { output.append(id); return }
         }
         var symbols = scratch.symbols
@@ -92,9 +124,22 @@ struct BPEEncoder: Sendable {
         heap.removeAll(keepingCapacity: true)
         defer { scratch.symbols = symbols; scratch.heap = heap }
         let n = word.count
-        for i in 0..<n {
-            symbols.append(Symbol(start: Int32(i), length: 1, id: byteSymbol[Int(word[i])],
-                                  prev: Int32(i - 1), next: i + 1 == n ? -1 : Int32(i + 1)))
+        if byteEncoded {
+            for i in 0..<n {
+                symbols.append(Symbol(start: Int32(i), length: 1, id: byteSymbol[Int(word[i])],
+                                      prev: Int32(i - 1), next: i + 1 == n ? -1 : Int32(i + 1)))
+            }
+        } else {
+            // One symbol per UTF-8 character (a stray byte alone), as llama.cpp's `unicode_len_utf8`.
+            var i = 0
+            while i < n {
+                let len = min(UTF8Scan.sequenceLength(word[i]), n - i)
+                let idx = Int32(symbols.count)
+                let id = table.lookup(UnsafeBufferPointer(rebasing: word[i..<(i + len)]))
+                symbols.append(Symbol(start: Int32(i), length: Int32(len), id: id,
+                                      prev: idx - 1, next: i + len == n ? -1 : idx + 1))
+                i += len
+            }
         }
 
         @inline(__always) func push(_ b: Bigram) {
@@ -134,7 +179,7 @@ struct BPEEncoder: Sendable {
                         size: symbols[Int(l)].length + symbols[Int(r)].length, merged: m.merged))
         }
 
-        for i in 1..<max(n, 1) { tryAdd(Int32(i - 1), Int32(i)) }
+        for i in 1..<max(symbols.count, 1) { tryAdd(Int32(i - 1), Int32(i)) }
         while !heap.isEmpty {
             let bg = pop()
             let l = Int(bg.left), r = Int(bg.right)
@@ -156,6 +201,10 @@ struct BPEEncoder: Sendable {
             let s = symbols[Int(i)]
             if s.id >= 0 && Int(s.id) < vocabularySize {
                 output.append(s.id)
+            } else if !byteEncoded {
+                for k in Int(s.start)..<Int(s.start + s.length) where byteTokens[Int(word[k])] >= 0 {
+                    output.append(byteTokens[Int(word[k])])
+                }
             } else {
                 // Not a token: llama.cpp looks up each byte of the byte-level text on its own.
                 scratch.encoded.removeAll(keepingCapacity: true)

@@ -2,14 +2,17 @@
 /// regex lists (`LLAMA_VOCAB_PRE_TYPE_*`), written out by hand like its `unicode.cpp` splitters.
 ///
 /// Each pass cuts every piece left by the previous pass; text between matches stays a piece.
+/// No pass backtracks: each looks at a code point and its neighbours a bounded number of times,
+/// so splitting is linear in the text.
 public struct PreTokenizer: Sendable, Equatable {
     /// One split rule (one regex of llama.cpp's list).
     enum Pass: Sendable, Equatable {
         /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)`
         case gpt2
         /// Llama 3's `(?i:'s|...)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,n}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-        /// (n = 3 for Llama 3, 1 for Qwen 2).
-        case llama3(maxDigits: Int)
+        /// (n = 3 for Llama 3, 1 for Qwen 2); with `marks`, Qwen 3.5's variant where letter runs
+        /// take combining marks too (`[\p{L}\p{M}]+`, and `\p{M}` leaves the punctuation run).
+        case llama3(maxDigits: Int, marks: Bool)
         /// `\p{N}`: every number character alone.
         case eachNumber
         /// `\p{N}+`
@@ -18,18 +21,35 @@ public struct PreTokenizer: Sendable, Equatable {
         case punctuationRuns(backtick: Bool)
         /// `[0-9][0-9][0-9]`
         case asciiDigitTriples
+        /// `[\r\n]`: every CR and LF alone.
+        case eachLineBreak
+        /// `\s?[CLASS]+`: a run of the class, with one whitespace character before it.
+        case spaceAndRun(CharacterClass)
+        /// `[CLASS]+`
+        case runs(CharacterClass)
+        /// `\s+$`: the whitespace that ends a piece.
+        case trailingWhitespace
+        /// `[^\n]+|[\n]+`: lines apart from the line feeds between them.
+        case lineFeedRuns
     }
 
     public enum Family: String, Sendable {
-        case `default`, gpt2, llama3, qwen2, starcoder, falcon
+        case `default`, gpt2, llama3, qwen2, qwen35, starcoder, falcon, deepseekLLM, deepseekCoder, gemma4
     }
 
     public let family: Family
     let passes: [Pass]
     /// llama.cpp turns `add_bos` on by default for Llama 3 style vocabularies.
     public let addsBOSByDefault: Bool
+    /// Gemma 4: llama.cpp adds BOS even when `tokenizer.ggml.add_bos_token` says false.
+    public let alwaysAddsBOS: Bool
     public let ignoresMerges: Bool
     public let cleansSpaces: Bool
+    /// Tokens spell bytes in GPT-2's byte-to-character mapping (false for Gemma 4, whose tokens
+    /// are plain UTF-8 with byte tokens `<0xXX>` as the fallback).
+    public let byteEncoded: Bool
+    /// Spaces become U+2581 before splitting, as SentencePiece writes them (Gemma 4).
+    public let escapesSpaces: Bool
 
     static let `default` = PreTokenizer(family: .default, cleansSpaces: true)
 
@@ -38,13 +58,23 @@ public struct PreTokenizer: Sendable, Equatable {
         self.addsBOSByDefault = addsBOS
         self.ignoresMerges = ignoresMerges
         self.cleansSpaces = cleansSpaces
+        alwaysAddsBOS = family == .gemma4
+        byteEncoded = family != .gemma4
+        escapesSpaces = family == .gemma4
         switch family {
         case .default: passes = [.punctuationRuns(backtick: false), .gpt2, .numberRuns, .asciiDigitTriples]
         case .gpt2: passes = [.gpt2]
-        case .llama3: passes = [.llama3(maxDigits: 3)]
-        case .qwen2: passes = [.llama3(maxDigits: 1)]
+        case .llama3: passes = [.llama3(maxDigits: 3, marks: false)]
+        case .qwen2: passes = [.llama3(maxDigits: 1, marks: false)]
+        case .qwen35: passes = [.llama3(maxDigits: 1, marks: true)]
         case .starcoder: passes = [.eachNumber, .gpt2]
         case .falcon: passes = [.punctuationRuns(backtick: true), .gpt2, .asciiDigitTriples]
+        case .deepseekLLM:
+            passes = [.eachLineBreak, .spaceAndRun(.deepseekLetters), .spaceAndRun(.deepseekPunctuation),
+                      .trailingWhitespace, .runs(.deepseekCJK), .numberRuns]
+        case .deepseekCoder:
+            passes = [.eachLineBreak, .spaceAndRun(.letters), .spaceAndRun(.punctuation), .runs(.deepseekCJK), .eachNumber]
+        case .gemma4: passes = [.lineFeedRuns]
         }
     }
 
@@ -68,10 +98,18 @@ public struct PreTokenizer: Sendable, Equatable {
             self.init(family: .starcoder, cleansSpaces: false)
         case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open":
             self.init(family: .qwen2, cleansSpaces: false)
+        case "qwen35":
+            self.init(family: .qwen35, cleansSpaces: false)
         case "stablelm2", "megrez":
             self.init(family: .qwen2, cleansSpaces: true)
         case "falcon":
             self.init(family: .falcon, cleansSpaces: true)
+        case "deepseek-llm":
+            self.init(family: .deepseekLLM, cleansSpaces: false)
+        case "deepseek-coder":
+            self.init(family: .deepseekCoder, cleansSpaces: false)
+        case "gemma4", "granite-embed-multi-311m":
+            self.init(family: .gemma4, cleansSpaces: true)
         default:
             return nil
         }
@@ -102,7 +140,8 @@ public struct PreTokenizer: Sendable, Equatable {
                 for pass in passes {
                     switch pass {
                     case .gpt2: offsets = PreTokenizer.splitGPT2(c, f, offsets)
-                    case .llama3(let n): offsets = PreTokenizer.splitLlama3(c, f, offsets, maxDigits: n)
+                    case .llama3(let n, let marks):
+                        offsets = PreTokenizer.splitLlama3(c, f, offsets, maxDigits: n, marks: marks)
                     case .eachNumber:
                         offsets = PreTokenizer.splitClass(c, f, offsets, runs: false, PreTokenizer.isNumber)
                     case .numberRuns:
@@ -112,6 +151,13 @@ public struct PreTokenizer: Sendable, Equatable {
                             PreTokenizer.isPunctuationRunChar(cp, fl, backtick: bt)
                         }
                     case .asciiDigitTriples: offsets = PreTokenizer.splitDigitTriples(c, offsets)
+                    case .eachLineBreak:
+                        offsets = PreTokenizer.splitClass(c, f, offsets, runs: false) { cp, _ in cp == 0x0D || cp == 0x0A }
+                    case .spaceAndRun(let cls): offsets = PreTokenizer.splitSpaceAndRun(c, f, offsets, cls)
+                    case .runs(let cls):
+                        offsets = PreTokenizer.splitClass(c, f, offsets, runs: true) { cp, fl in cls.contains(cp, fl) }
+                    case .trailingWhitespace: offsets = PreTokenizer.splitTrailingWhitespace(c, f, offsets)
+                    case .lineFeedRuns: offsets = PreTokenizer.splitLineFeedRuns(c, offsets)
                     }
                 }
             }
@@ -265,9 +311,12 @@ public struct PreTokenizer: Sendable, Equatable {
         return out
     }
 
-    /// llama.cpp's `unicode_regex_split_custom_llama3`, with the digit group length as a parameter.
+    /// llama.cpp's `unicode_regex_split_custom_llama3`, with the digit group length as a parameter
+    /// (`_qwen2` is the same with 1); with `marks`, its `_qwen35` (combining marks join letters).
     static func splitLlama3(_ cps: UnsafeBufferPointer<UInt32>, _ fl: UnsafeBufferPointer<CodepointFlags>,
-                            _ offsets: [Int], maxDigits: Int) -> [Int] {
+                            _ offsets: [Int], maxDigits: Int, marks: Bool) -> [Int] {
+        let word: CodepointFlags = marks ? [.letter, .mark] : .letter
+        let wln: CodepointFlags = marks ? [.whitespace, .letter, .mark, .number] : [.whitespace, .letter, .number]
         var out: [Int] = []
         out.reserveCapacity(offsets.count * 4)
         var start = 0
@@ -298,11 +347,11 @@ public struct PreTokenizer: Sendable, Equatable {
                         }
                     }
                 }
-                // [^\r\n\p{L}\p{N}]?\p{L}+
+                // [^\r\n\p{L}\p{N}]?\p{L}+ (or [\p{L}\p{M}]+)
                 if !(c == 0x0D || c == 0x0A || f.contains(.number)) {
-                    if f.contains(.letter) || flags(pos + 1).contains(.letter) {
+                    if !f.isDisjoint(with: word) || !flags(pos + 1).isDisjoint(with: word) {
                         pos += 1
-                        while flags(pos).contains(.letter) { pos += 1 }
+                        while !flags(pos).isDisjoint(with: word) { pos += 1 }
                         _ = add(pos); continue
                     }
                 }
@@ -315,8 +364,7 @@ public struct PreTokenizer: Sendable, Equatable {
                     }
                     _ = add(pos); continue
                 }
-                // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
-                let wln: CodepointFlags = [.whitespace, .letter, .number]
+                // ' ?[^\s\p{L}\p{N}]+[\r\n]*' (and not \p{M} either with marks)
                 var f2 = c == 0x20 ? flags(pos + 1) : f
                 if f2.isDisjoint(with: wln) && !f.isEmpty {
                     if c == 0x20 { pos += 1 }
@@ -357,6 +405,38 @@ enum UTF8Scan {
         case 0xF: return 4
         default: return 1
         }
+    }
+
+    /// The bytes llama.cpp's pre-tokenizer passes on for `text`, when they differ from it: it
+    /// decodes to code points and encodes each word again, so a byte that is not UTF-8 becomes
+    /// U+FFFD and an overlong form its shortest one. Nil when `text` comes back as it is.
+    static func repaired(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        @inline(__always) func length(_ cp: UInt32) -> Int { cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4 }
+        var i = 0
+        var clean = true
+        while i < text.count {
+            if text[i] < 0x80 { i += 1; continue }
+            let (cp, len) = decode(text, at: i)
+            if len != length(cp) { clean = false; break }
+            i += len
+        }
+        if clean { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count + 8)
+        i = 0
+        while i < text.count {
+            let (cp, len) = decode(text, at: i)
+            switch cp {   // llama.cpp's unicode_cpt_to_utf8, surrogates included
+            case ..<0x80: out.append(UInt8(cp))
+            case ..<0x800: out += [UInt8(0xC0 | cp >> 6), UInt8(0x80 | cp & 0x3F)]
+            case ..<0x10000: out += [UInt8(0xE0 | cp >> 12), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
+            case ...0x10FFFF:
+                out += [UInt8(0xF0 | cp >> 18), UInt8(0x80 | cp >> 12 & 0x3F), UInt8(0x80 | cp >> 6 & 0x3F), UInt8(0x80 | cp & 0x3F)]
+            default: out.append(contentsOf: text[i..<(i + len)])   // past Unicode: kept as written
+            }
+            i += len
+        }
+        return out
     }
 
     /// Decodes one code point at `i` (U+FFFD and one byte when invalid), like llama.cpp.

@@ -168,6 +168,8 @@ public struct Tokenizer: Sendable {
                 } else {
                     out.append(contentsOf: text)
                 }
+            case .bpe where v.preTokenizer.escapesSpaces:
+                appendUnescapingSpaces(text, to: &out)
             case .bpe:
                 // Printable ASCII stands for itself in GPT-2's byte mapping.
                 if text.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) {

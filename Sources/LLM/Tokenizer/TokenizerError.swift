@@ -16,10 +16,16 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Sendable 
         switch self {
         case .missingKey(let k): return "tokenizer: missing metadata key \(k)"
         case .invalidValue(let k, let r): return "tokenizer: invalid value for \(k): \(r)"
-        case .unsupportedModel(let m): return "tokenizer: unsupported tokenizer.ggml.model '\(m)'"
+        case .unsupportedModel(let m):
+            let kind = TokenizerError.modelKinds[m].map { " (\($0))" } ?? ""
+            return "tokenizer: unsupported tokenizer.ggml.model '\(m)'\(kind); supported: gpt2 (byte-level BPE), llama (SentencePiece), gemma4 (BPE on UTF-8)"
         case .unsupportedPreTokenizer(let p): return "tokenizer: unsupported tokenizer.ggml.pre '\(p)'"
         }
     }
+
+    /// What llama.cpp's other `tokenizer.ggml.model` values are, for the message.
+    private static let modelKinds = ["bert": "WordPiece, BERT", "t5": "Unigram, T5", "rwkv": "RWKV",
+                                     "plamo2": "PLaMo 2", "hybriddna": "DNA k-mers", "whitespace": "whitespace BPE"]
 
     init(_ error: GGUFError) {
         switch error {

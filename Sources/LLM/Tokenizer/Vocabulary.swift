@@ -19,7 +19,8 @@ public struct BPEMerge: Sendable, Equatable {
 public struct Vocabulary: Sendable {
     /// Tokenizer family, from `tokenizer.ggml.model`.
     public enum Model: String, Sendable {
-        /// Byte-level BPE (`gpt2`): GPT-2, Llama 3, Qwen, SmolLM...
+        /// Byte-level BPE (`gpt2`): GPT-2, Llama 3, Qwen, SmolLM... Gemma 4's `gemma4` (BPE on
+        /// plain UTF-8) reads as this with the `gemma4` pre-tokenizer, as in llama.cpp.
         case bpe = "gpt2"
         /// SentencePiece BPE (`llama`): Llama 1/2, Mistral v1, Gemma.
         case spm = "llama"
@@ -98,7 +99,7 @@ public struct Vocabulary: Sendable {
                 throw .unsupportedPreTokenizer(preTokenizerName)
             }
             preTokenizer = pre
-            self.addBOS = addBOS ?? pre.addsBOSByDefault
+            self.addBOS = pre.alwaysAddsBOS || (addBOS ?? pre.addsBOSByDefault)
             self.addSpacePrefix = addSpacePrefix ?? false
             ignoreMerges = pre.ignoresMerges
             cleanSpaces = pre.cleansSpaces
@@ -120,8 +121,10 @@ public struct Vocabulary: Sendable {
     public init(gguf f: GGUFFile) throws(TokenizerError) {
         do {
             let modelName = try f.string("tokenizer.ggml.model")
-            guard let model = Model(rawValue: modelName) else { throw TokenizerError.unsupportedModel(modelName) }
-            let pre = f.metadata["tokenizer.ggml.pre"] == nil ? "default" : try f.string("tokenizer.ggml.pre")
+            // Gemma 4's BPE on plain UTF-8 is llama.cpp's BPE with the "gemma4" pre-tokenizer.
+            let gemma4 = modelName == "gemma4"
+            guard let model = gemma4 ? .bpe : Model(rawValue: modelName) else { throw TokenizerError.unsupportedModel(modelName) }
+            let pre = gemma4 ? "gemma4" : f.metadata["tokenizer.ggml.pre"] == nil ? "default" : try f.string("tokenizer.ggml.pre")
             // Bounded before any per-token work: a crafted file may ask for millions.
             if case .array(_, let a)? = f.metadata["tokenizer.ggml.tokens"], a.count > Self.maxTokens {
                 throw TokenizerError.invalidValue(key: "tokenizer.ggml.tokens", reason: "\(a.count) tokens; quantty reads at most \(Self.maxTokens) (the largest vocabularies in use have about 262,000)")
@@ -163,8 +166,8 @@ public struct Vocabulary: Sendable {
                 return id
             }
             let spm = model == .spm
-            let bos = try special("tokenizer.ggml.bos_token_id", spm ? 1 : 11)
-            let eos = try special("tokenizer.ggml.eos_token_id", spm ? 2 : 11)
+            let bos = try special("tokenizer.ggml.bos_token_id", spm ? 1 : gemma4 ? nil : 11)
+            let eos = try special("tokenizer.ggml.eos_token_id", spm ? 2 : gemma4 ? nil : 11)
             let eot = try special("tokenizer.ggml.eot_token_id", nil)
             let eom = try special("tokenizer.ggml.eom_token_id", nil)
             let unk = try special("tokenizer.ggml.unknown_token_id", spm ? 0 : nil)
@@ -229,6 +232,12 @@ public struct Vocabulary: Sendable {
             || (byText["<|calls|>"] != nil && byText["<|flush|>"] != nil) {
             eog.remove(end)
             types[Int(end)] = .userDefined
+        }
+        // Gemma 4 and PLaMo: </s> is an ordinary token there.
+        if let s = byText["</s>"], eog.contains(s),
+           eog.contains(where: { tokens[Int($0)] == "<|tool_response>" || tokens[Int($0)] == "<|plamo:eos|>" }) {
+            eog.remove(s)
+            types[Int(s)] = .normal
         }
         endOfGeneration = eog
         if addBOS && bos == nil {
