@@ -31,10 +31,13 @@ fetch: build
 	$(BIN) fetch --all
 
 # The tests use both real models and the gguf Python package as a second reader.
+# llama.cpp's source (its tokenizer test vocabularies, from PyPI's llama-cpp-python sdist, unpacked
+# under ~/.cache/quantty-llamacpp) when ../shared is beside the repository: a test oracle only.
 fetch-test: build
 	$(BIN) fetch --all smollm2-135m-instruct
 	$(BIN) fetch gemma-3-270m
 	@scripts/install-pytools.sh
+	@if [ -x ../shared/bench/llamacpp.sh ]; then ../shared/bench/llamacpp.sh src >/dev/null; fi
 
 # Timings (tok/s, RSS, key latency, swap and fetch times) on this machine, printed: a benchmark,
 # never a test (`make test` asserts behaviour only, and passes on a busy machine).

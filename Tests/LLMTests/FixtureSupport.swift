@@ -91,12 +91,10 @@ enum LlamaCppSource {
         return nil
     }
 
-    /// The source folder, or an XCTSkip saying how to get it.
+    /// The source folder, or `TestEnvironment.missing` saying how to get it (`make test` does).
     static func require() throws -> URL {
         guard let r = root() else {
-            let why = "llama.cpp source not found under $QUANTTY_LLAMACPP or ~/.cache/quantty-llamacpp (run ../shared/bench/llamacpp.sh src)"
-            print("skip: \(why)")
-            throw XCTSkip(why)
+            throw TestEnvironment.missing("llama.cpp source not found under $QUANTTY_LLAMACPP or ~/.cache/quantty-llamacpp (run ../shared/bench/llamacpp.sh src; make test does)")
         }
         return r
     }
