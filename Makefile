@@ -37,7 +37,7 @@ fetch-test: build
 	$(BIN) fetch --all smollm2-135m-instruct
 	$(BIN) fetch gemma-3-270m
 	@scripts/install-pytools.sh
-	@if [ -x ../shared/bench/llamacpp.sh ]; then ../shared/bench/llamacpp.sh src >/dev/null; fi
+	@if [ -f ../shared/bench/llamacpp.sh ]; then bash ../shared/bench/llamacpp.sh src >/dev/null; fi
 
 # Timings (tok/s, RSS, key latency, swap and fetch times) on this machine, printed: a benchmark,
 # never a test (`make test` asserts behaviour only, and passes on a busy machine).
