@@ -33,7 +33,9 @@ fetch: build
 # The tests use both real models and the gguf Python package as a second reader.
 # llama.cpp's source (its tokenizer test vocabularies, from PyPI's llama-cpp-python sdist, unpacked
 # under ~/.cache/quantty-llamacpp) when ../shared is beside the repository: a test oracle only.
-fetch-test: build
+# Built with the test flags, so `make test` compiles the package once, not once per flag set.
+fetch-test: deps
+	$(SWIFT) build $(TESTFLAGS) --product quantty
 	$(BIN) fetch --all smollm2-135m-instruct
 	$(BIN) fetch gemma-3-270m
 	@scripts/install-pytools.sh
