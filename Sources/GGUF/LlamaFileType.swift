@@ -8,7 +8,7 @@ public struct LlamaFileType: Sendable, Hashable, CustomStringConvertible {
     /// `Q4_K_M`, `F16`, ...
     public var name: String
     /// The default tensor type of a level quantty's quantizer writes; nil for file types it
-    /// only reads or names (the IQ, TQ and MXFP4 families, the legacy mixes).
+    /// only reads or names (the legacy mixes, GUESSED).
     public var defaultType: GGMLType?
 
     public var description: String { name }
@@ -35,23 +35,23 @@ public struct LlamaFileType: Sendable, Hashable, CustomStringConvertible {
         .init(value: 16, name: "Q5_K_S", defaultType: .q5_K),
         .init(value: 17, name: "Q5_K_M", defaultType: .q5_K),
         .init(value: 18, name: "Q6_K", defaultType: .q6_K),
-        .init(value: 19, name: "IQ2_XXS", defaultType: nil),
-        .init(value: 20, name: "IQ2_XS", defaultType: nil),
-        .init(value: 21, name: "Q2_K_S", defaultType: nil),
-        .init(value: 22, name: "IQ3_XS", defaultType: nil),
-        .init(value: 23, name: "IQ3_XXS", defaultType: nil),
-        .init(value: 24, name: "IQ1_S", defaultType: nil),
-        .init(value: 25, name: "IQ4_NL", defaultType: nil),
-        .init(value: 26, name: "IQ3_S", defaultType: nil),
-        .init(value: 27, name: "IQ3_M", defaultType: nil),
-        .init(value: 28, name: "IQ2_S", defaultType: nil),
-        .init(value: 29, name: "IQ2_M", defaultType: nil),
-        .init(value: 30, name: "IQ4_XS", defaultType: nil),
-        .init(value: 31, name: "IQ1_M", defaultType: nil),
+        .init(value: 19, name: "IQ2_XXS", defaultType: .iq2_xxs),
+        .init(value: 20, name: "IQ2_XS", defaultType: .iq2_xs),
+        .init(value: 21, name: "Q2_K_S", defaultType: .q2_K),
+        .init(value: 22, name: "IQ3_XS", defaultType: .iq3_s),
+        .init(value: 23, name: "IQ3_XXS", defaultType: .iq3_xxs),
+        .init(value: 24, name: "IQ1_S", defaultType: .iq1_s),
+        .init(value: 25, name: "IQ4_NL", defaultType: .iq4_nl),
+        .init(value: 26, name: "IQ3_S", defaultType: .iq3_s),
+        .init(value: 27, name: "IQ3_M", defaultType: .iq3_s),
+        .init(value: 28, name: "IQ2_S", defaultType: .iq2_xs),
+        .init(value: 29, name: "IQ2_M", defaultType: .iq2_s),
+        .init(value: 30, name: "IQ4_XS", defaultType: .iq4_xs),
+        .init(value: 31, name: "IQ1_M", defaultType: .iq1_m),
         .init(value: 32, name: "BF16", defaultType: .bf16),
-        .init(value: 36, name: "TQ1_0", defaultType: nil),
-        .init(value: 37, name: "TQ2_0", defaultType: nil),
-        .init(value: 38, name: "MXFP4_MOE", defaultType: nil),
+        .init(value: 36, name: "TQ1_0", defaultType: .tq1_0),
+        .init(value: 37, name: "TQ2_0", defaultType: .tq2_0),
+        .init(value: 38, name: "MXFP4_MOE", defaultType: .mxfp4),
         .init(value: 1024, name: "GUESSED", defaultType: nil),
     ]
 

@@ -64,6 +64,14 @@ public enum ModelQuantizerError: Error, CustomStringConvertible {
     case write(path: String, GGUFWriteError)
     /// The progress callback asked to stop; the temporary file was removed.
     case cancelled(path: String)
+    /// The level needs an importance matrix for `tensor` and none was given (llama-quantize's
+    /// "this quantization requires an importance matrix").
+    case imatrixRequired(path: String, tensor: String, type: GGMLType, level: QuantizationLevel)
+    /// The importance matrix has no entry for a tensor that needs one.
+    case imatrixMissingEntry(imatrix: String, tensor: String, type: GGMLType)
+    /// The importance matrix does not fit the model (an entry for a tensor it does not have, of
+    /// the wrong size, or with non-finite values).
+    case imatrixMismatch(imatrix: String, tensor: String, problem: String)
 
     public var description: String {
         switch self {
@@ -77,6 +85,11 @@ public enum ModelQuantizerError: Error, CustomStringConvertible {
         case .invalidThreadCount(let n): return "thread count must be at least 1, not \(n)"
         case .write(let p, let e): return "cannot write \(p): \(e)"
         case .cancelled(let p): return "quantization of \(p) cancelled; nothing was written"
+        case .imatrixRequired(let p, let t, let type, let l):
+            return "\(p): \(l) requires an importance matrix (--imatrix FILE): tensor '\(t)' would be \(type), and without importance weights the result would be garbage"
+        case .imatrixMissingEntry(let m, let t, let type):
+            return "\(m): missing importance matrix for tensor '\(t)' in a very low-bit quantization (\(type)): the result would be garbage"
+        case .imatrixMismatch(let m, let t, let problem): return "\(m): importance matrix entry '\(t)' \(problem)"
         }
     }
 }
@@ -111,19 +124,22 @@ public struct ModelQuantizer: Sendable {
     /// Quantizes the file at `input` to `level`, writing `output` (through a temporary file that
     /// is renamed into place at the end). `progress` runs on the calling thread after each
     /// tensor; returning false cancels.
-    public func quantize(_ input: String, to output: String, level: QuantizationLevel,
+    /// With `imatrix`, tensors with an entry are quantized with its importance weights (as
+    /// `llama-quantize --imatrix`); levels that need one (IQ1_*, IQ2_*, Q2_K_S) refuse to run
+    /// without it.
+    public func quantize(_ input: String, to output: String, level: QuantizationLevel, imatrix: QuantizerImatrix? = nil,
                          progress: ProgressHandler? = nil) throws(ModelQuantizerError) -> QuantizeReport {
         let file: GGUFFile
         do { file = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw .source(error) }
-        return try quantize(file, to: output, level: level, progress: progress)
+        return try quantize(file, to: output, level: level, imatrix: imatrix, progress: progress)
     }
 
     /// Quantizes an open file.
-    public func quantize(_ source: GGUFFile, to output: String, level: QuantizationLevel,
+    public func quantize(_ source: GGUFFile, to output: String, level: QuantizationLevel, imatrix: QuantizerImatrix? = nil,
                          progress: ProgressHandler? = nil) throws(ModelQuantizerError) -> QuantizeReport {
         let plan: QuantizationPlan
-        do { plan = try QuantizationPlan(level: level, file: source) } catch { throw .plan(path: source.path, error) }
-        return try run(plan, source: source, output: output, allowRequantize: allowRequantize, progress: progress)
+        do { plan = try QuantizationPlan(level: level, file: source, hasImatrix: imatrix != nil) } catch { throw .plan(path: source.path, error) }
+        return try run(plan, source: source, output: output, allowRequantize: allowRequantize, imatrix: imatrix, progress: progress)
     }
 
     /// Writes a float copy (F32 by default; F16 and BF16 are also accepted) of a possibly
@@ -136,7 +152,7 @@ public struct ModelQuantizer: Sendable {
         do { file = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw .source(error) }
         let plan: QuantizationPlan
         do { plan = try QuantizationPlan(level: level, file: file) } catch { throw .plan(path: file.path, error) }
-        return try run(plan, source: file, output: output, allowRequantize: true, progress: progress)
+        return try run(plan, source: file, output: output, allowRequantize: true, imatrix: nil, progress: progress)
     }
 
     /// The output metadata: the source's, without split keys, with the quantization version
@@ -154,10 +170,11 @@ public struct ModelQuantizer: Sendable {
     // MARK: - Run
 
     private func run(_ plan: QuantizationPlan, source: GGUFFile, output: String, allowRequantize: Bool,
-                     progress: ProgressHandler?) throws(ModelQuantizerError) -> QuantizeReport {
+                     imatrix: QuantizerImatrix?, progress: ProgressHandler?) throws(ModelQuantizerError) -> QuantizeReport {
         let start = ContinuousClock.now
         let path = source.path
         guard threads >= 1 else { throw .invalidThreadCount(threads) }
+        let importance = try TensorImportance(imatrix, plan: plan, sourcePath: path)
 
         var warnings: [String] = []
         let requantized = plan.requantizedTensors
@@ -194,7 +211,14 @@ public struct ModelQuantizer: Sendable {
                 while shape.count > 1 && shape.last == 1 { shape.removeLast() }
                 return try GGUFTensorSpec(name: t.name, shape: shape, type: t.targetType)
             }
-            writer = try GGUFStreamWriter(path: output, metadata: Self.outputMetadata(of: source, level: plan.level), tensors: specs)
+            var metadata = Self.outputMetadata(of: source, level: plan.level)
+            if let imatrix {
+                for kv in TensorImportance.metadata(imatrix) {
+                    metadata.removeAll { $0.key == kv.key }
+                    metadata.append(kv)
+                }
+            }
+            writer = try GGUFStreamWriter(path: output, metadata: metadata, tensors: specs)
         } catch {
             throw .write(path: output, error)
         }
@@ -212,7 +236,8 @@ public struct ModelQuantizer: Sendable {
                     do { try writer.write(t.name, bytes: src) } catch { throw ModelQuantizerError.write(path: output, error) }
                 } else {
                     let dst = buffer.reserve(t.targetBytes)
-                    try convert(t, src: src, dst: dst, from: kernels[t.sourceType]!, to: kernels[t.targetType]!, path: path)
+                    try convert(t, src: src, dst: dst, from: kernels[t.sourceType]!, to: kernels[t.targetType]!,
+                                weights: importance.weights[t.name], path: path)
                     do { try writer.write(t.name, bytes: UnsafeRawBufferPointer(start: dst, count: t.targetBytes)) }
                     catch { throw ModelQuantizerError.write(path: output, error) }
                 }
@@ -239,7 +264,7 @@ public struct ModelQuantizer: Sendable {
     /// Converts one tensor: chunks of whole rows are dequantized to F32 (unless the source is
     /// F32) in per-thread scratch, checked for NaN/inf, and quantized into `dst`.
     private func convert(_ t: PlannedTensor, src: UnsafeRawBufferPointer, dst: UnsafeMutableRawPointer,
-                         from: QuantKernel, to: QuantKernel, path: String) throws(ModelQuantizerError) {
+                         from: QuantKernel, to: QuantKernel, weights: [Float]?, path: String) throws(ModelQuantizerError) {
         let width = t.rowWidth, rows = t.rowCount
         guard rows > 0, width > 0 else { return }
         let srcRowBytes = t.sourceType.byteCount(elements: width)!
@@ -250,13 +275,19 @@ public struct ModelQuantizer: Sendable {
         let srcBase = src.baseAddress!
         let queue = WorkQueue(count: chunks)
         defer { queue.destroy() }
-        let job = ConvertJob(src: srcBase, dst: dst, srcRowBytes: srcRowBytes, dstRowBytes: dstRowBytes, width: width,
-                             rows: rows, rowsPerChunk: rowsPerChunk, from: from, to: to,
-                             sourceIsF32: t.sourceType == .f32, targetIsF32: t.targetType == .f32, queue: queue)
-        if workers == 1 {
-            job.work()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
+        // Importance weights: one row of `width` per expert (rows of expert e are e*ne1 ..< (e+1)*ne1).
+        let weighted = weights != nil && to.quantizeWeighted != nil
+        let rowsPerExpert = t.shape.count > 1 ? max(1, t.shape[1]) : rows
+        (weights ?? []).withUnsafeBufferPointer { w in
+            let job = ConvertJob(src: srcBase, dst: dst, srcRowBytes: srcRowBytes, dstRowBytes: dstRowBytes, width: width,
+                                 rows: rows, rowsPerChunk: rowsPerChunk, from: from, to: to,
+                                 sourceIsF32: t.sourceType == .f32, targetIsF32: t.targetType == .f32, queue: queue,
+                                 weights: weighted ? w.baseAddress : nil, rowsPerExpert: rowsPerExpert)
+            if workers == 1 {
+                job.work()
+            } else {
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
+            }
         }
         if let row = queue.failedRow { throw .nonFiniteValue(path: path, tensor: t.name, row: row) }
     }
@@ -271,6 +302,9 @@ private struct ConvertJob: @unchecked Sendable {
     let from: QuantKernel, to: QuantKernel
     let sourceIsF32: Bool, targetIsF32: Bool
     let queue: WorkQueue
+    /// Importance weights (`width` per expert), or nil for the plain quantizer.
+    let weights: UnsafePointer<Float>?
+    let rowsPerExpert: Int
 
     func work() {
         let scratchCount = (sourceIsF32 || targetIsF32) ? 0 : rowsPerChunk * width
@@ -297,8 +331,16 @@ private struct ConvertJob: @unchecked Sendable {
                 queue.fail(row: r0 + bad)
                 return
             }
-            if !targetIsF32 { to.quantize(x, d, count) }
-            else if sourceIsF32 { d.copyMemory(from: s, byteCount: count * 4) }
+            if targetIsF32 {
+                if sourceIsF32 { d.copyMemory(from: s, byteCount: count * 4) }
+            } else if let weights, let qw = to.quantizeWeighted {
+                for r in 0..<n {
+                    let w = weights + ((r0 + r) / rowsPerExpert) * width
+                    qw(x + r * width, d + r * dstRowBytes, width, w)
+                }
+            } else {
+                to.quantize(x, d, count)
+            }
         }
     }
 }

@@ -2,8 +2,9 @@ import GGUF
 
 // Per-tensor type plans for the quantizer, following llama.cpp's `llama-quantize` without an
 // importance matrix (`src/llama-quant.cpp`: `tensor_allows_quantization`, `llama_tensor_get_type`,
-// `tensor_type_fallback`, `llama_model_quantize_impl`). The rules are restated here for the file
-// types quantty offers; the IQ / TQ / MXFP4 mixes are left out.
+// `tensor_type_fallback`, `tensor_requires_imatrix`, `llama_model_quantize_impl`), restated for
+// every file type llama-quantize offers. A few rules depend on whether an importance matrix is
+// given (IQ3_XXS, IQ4_NL/IQ4_XS, Q4_0/Q5_0 on ffn_down), so the plan takes that as an input.
 //
 // The plan walks the tensors in llama.cpp's order (`weight_name_comparer`: by block number, tensors
 // outside blocks first, then by name), because the layer rules count attn_v / ffn_down tensors as
@@ -20,6 +21,13 @@ public enum QuantizationLevel: String, CaseIterable, Sendable, CustomStringConve
     case q4_K_S = "Q4_K_S", q4_K_M = "Q4_K_M"
     case q5_K_S = "Q5_K_S", q5_K_M = "Q5_K_M"
     case q6_K = "Q6_K"
+    case iq1_s = "IQ1_S", iq1_m = "IQ1_M"
+    case iq2_xxs = "IQ2_XXS", iq2_xs = "IQ2_XS", iq2_s = "IQ2_S", iq2_m = "IQ2_M"
+    case iq3_xxs = "IQ3_XXS", iq3_xs = "IQ3_XS", iq3_s = "IQ3_S", iq3_m = "IQ3_M"
+    case iq4_nl = "IQ4_NL", iq4_xs = "IQ4_XS"
+    case q2_K_S = "Q2_K_S"
+    case tq1_0 = "TQ1_0", tq2_0 = "TQ2_0"
+    case mxfp4_moe = "MXFP4_MOE"
 
     /// This level's row of llama.cpp's file-type table (`LlamaFileType`).
     public var llamaFileType: LlamaFileType {
@@ -142,11 +150,14 @@ public struct PlannedTensor: Sendable, Equatable {
     /// The type the mix chose before falling back, when the row width is not a whole number of
     /// its blocks (e.g. Q4_K on 576-wide rows -> Q5_0).
     public let fallbackFrom: GGMLType?
+    /// Whether llama-quantize refuses to make this tensor without an importance matrix
+    /// (`tensor_requires_imatrix`: the lowest-bit IQ types, and Q2_K in a Q2_K_S file).
+    public let requiresImatrix: Bool
 
     public init(name: String, shape: [Int], sourceType: GGMLType, targetType: GGMLType, quantizable: Bool,
-                fallbackFrom: GGMLType? = nil) {
+                fallbackFrom: GGMLType? = nil, requiresImatrix: Bool = false) {
         self.name = name; self.shape = shape; self.sourceType = sourceType; self.targetType = targetType
-        self.quantizable = quantizable; self.fallbackFrom = fallbackFrom
+        self.quantizable = quantizable; self.fallbackFrom = fallbackFrom; self.requiresImatrix = requiresImatrix
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -179,21 +190,24 @@ public enum QuantizationPlanError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The type of every tensor of a model for one target level, as `llama-quantize` (no imatrix,
-/// default options) would choose them.
+/// The type of every tensor of a model for one target level, as `llama-quantize` (default
+/// options, with or without an importance matrix) would choose them.
 public struct QuantizationPlan: Sendable {
     public let level: QuantizationLevel
     public let hyperparameters: ModelHyperparameters
+    /// Whether the plan was made for a run with an importance matrix (some rules differ).
+    public let hasImatrix: Bool
     /// Tensors in output order (llama.cpp's: outside blocks first, then by block, then by name).
     public let tensors: [PlannedTensor]
 
     /// Plans `tensors` (any order; the plan sorts them as llama.cpp does).
     public init(level: QuantizationLevel, tensors infos: [GGUFTensorInfo],
-                hyperparameters: ModelHyperparameters) throws(QuantizationPlanError) {
+                hyperparameters: ModelHyperparameters, hasImatrix: Bool = false) throws(QuantizationPlanError) {
         self.level = level
         self.hyperparameters = hyperparameters
+        self.hasImatrix = hasImatrix
         let ordered = infos.sorted(by: { QuantizationPlan.precedes($0.name, $1.name) })
-        var state = PlanState(level: level, hp: hyperparameters, names: ordered.map(\.name))
+        var state = PlanState(level: level, hp: hyperparameters, names: ordered.map(\.name), hasImatrix: hasImatrix)
         var out: [PlannedTensor] = []
         out.reserveCapacity(ordered.count)
         for t in ordered {
@@ -203,9 +217,12 @@ public struct QuantizationPlan: Sendable {
     }
 
     /// Plans every tensor of `file`.
-    public init(level: QuantizationLevel, file: GGUFFile) throws(QuantizationPlanError) {
-        try self.init(level: level, tensors: file.tensors, hyperparameters: ModelHyperparameters(file: file))
+    public init(level: QuantizationLevel, file: GGUFFile, hasImatrix: Bool = false) throws(QuantizationPlanError) {
+        try self.init(level: level, tensors: file.tensors, hyperparameters: ModelHyperparameters(file: file), hasImatrix: hasImatrix)
     }
+
+    /// The first tensor that cannot be quantized without an importance matrix, if any.
+    public var firstTensorRequiringImatrix: PlannedTensor? { tensors.first(where: \.requiresImatrix) }
 
     /// The planned type of a tensor.
     public func type(of name: String) -> GGMLType? { tensors.first(where: { $0.name == name })?.targetType }
@@ -311,10 +328,12 @@ private struct PlanState {
     var iFFNDown = 0, iFFNGate = 0, iFFNUp = 0
     let nFFN: Int
     var hasTiedEmbeddings = true
+    let hasImatrix: Bool
 
-    init(level: QuantizationLevel, hp: ModelHyperparameters, names: [String]) {
+    init(level: QuantizationLevel, hp: ModelHyperparameters, names: [String], hasImatrix: Bool) {
         self.level = level
         self.hp = hp
+        self.hasImatrix = hasImatrix
         for n in names {
             let c = TensorCategory(name: n)
             if c.isAttnV { nAttentionWV += 1 }
@@ -336,7 +355,18 @@ private struct PlanState {
             throw .noFallback(tensor: t.name, type: chosen, rowWidth: t.rowWidth)
         }
         return PlannedTensor(name: t.name, shape: t.shape, sourceType: t.type, targetType: final, quantizable: true,
-                             fallbackFrom: final == chosen ? nil : chosen)
+                             fallbackFrom: final == chosen ? nil : chosen,
+                             requiresImatrix: Self.requiresImatrix(t.name, final, level))
+    }
+
+    /// `tensor_requires_imatrix`: never for the token embeddings and the output.
+    static func requiresImatrix(_ name: String, _ type: GGMLType, _ level: QuantizationLevel) -> Bool {
+        if name == "token_embd.weight" || name == "per_layer_token_embd.weight" || name == "output.weight" { return false }
+        switch type {
+        case .iq3_xxs, .iq2_xxs, .iq2_xs, .iq2_s, .iq1_m, .iq1_s: return true
+        case .q2_K: return level == .q2_K_S
+        default: return false
+        }
     }
 
     /// llama.cpp's `use_more_bits`: the first and last eighth of the layers, and every third
@@ -353,25 +383,61 @@ private struct PlanState {
         return i
     }
 
-    /// `llama_tensor_get_type_impl` for quantty's levels (the IQ / TQ / MXFP4 branches are
-    /// not reachable from them).
+    /// `llama_tensor_get_type_impl`: the mix's rules, in llama.cpp's order.
     mutating func mixType(_ t: GGUFTensorInfo, _ category: TensorCategory, _ defaultType: GGMLType) throws(QuantizationPlanError) -> GGMLType {
         var newType = defaultType
         let ftype = level
         let falcon = hp.isFalcon
+        let iq2Mixes: Set<QuantizationLevel> = [.iq2_xxs, .iq2_xs, .iq1_s, .iq2_s, .iq2_m, .iq1_m]
+        let iq2SOrM = ftype == .iq2_s || ftype == .iq2_m
         if category == .output || (hasTiedEmbeddings && category == .tokenEmbd) {
-            if falcon || t.rowWidth % newType.blockSize != 0 {
+            if ftype == .mxfp4_moe {
                 newType = .q8_0
+            } else if falcon || t.rowWidth % newType.blockSize != 0 {
+                newType = .q8_0
+            } else if [.iq2_xxs, .iq2_xs, .iq3_xxs, .iq1_s, .iq2_s, .iq2_m, .iq1_m].contains(ftype) {
+                newType = .q5_K
             } else if newType != .q8_0 {
                 newType = .q6_K
             }
+        } else if ftype == .mxfp4_moe {
+            // Expert tensors (3-D, more than one matrix) -> MXFP4, everything else -> Q8_0.
+            newType = t.shape.count > 2 && t.shape[2] > 1 ? .mxfp4 : .q8_0
         } else if category == .tokenEmbd {
-            // Only the IQ / TQ mixes change untied token embeddings.
+            switch ftype {
+            case .iq2_xxs, .iq2_xs, .iq1_s, .iq1_m: newType = .q2_K
+            case .iq2_s, .iq2_m, .iq3_xxs: newType = .iq3_s
+            case .tq1_0, .tq2_0: newType = .q4_K
+            default: break
+            }
+        } else if iq2Mixes.contains(ftype) {
+            if category.isAttnV {
+                if hp.gqa >= 4 || hp.expertCount >= 4 { newType = .q4_K } else { newType = iq2SOrM ? .iq3_s : .q2_K }
+                iAttentionWV += 1
+            } else if hp.expertCount == 8 && category == .attnK {
+                newType = .q4_K
+            } else if category == .ffnDown {
+                if iFFNDown < nFFN / 8 { newType = iq2SOrM ? .iq3_s : .q2_K }
+                iFFNDown += 1
+            } else if category == .attnOutput {
+                if hp.expertCount == 8 {
+                    newType = .q5_K
+                } else if ftype == .iq1_s || ftype == .iq1_m {
+                    newType = .iq2_xxs
+                } else if iq2SOrM {
+                    newType = .iq3_s
+                }
+            }
         } else if category.isAttnV {
             switch ftype {
             case .q2_K: newType = hp.gqa >= 4 ? .q4_K : .q3_K
+            case .q2_K_S where hp.gqa >= 4: newType = .q4_K
+            case .iq3_xxs: newType = hp.gqa >= 4 ? .q4_K : !hasImatrix ? .iq3_s : .iq3_xxs
+            case .iq3_xs where hp.gqa >= 4, .iq3_s where hp.gqa >= 4: newType = .q4_K
+            case .iq3_m: newType = .q4_K
             case .q3_K_M: newType = iAttentionWV < 2 ? .q5_K : .q4_K
             case .q3_K_L: newType = .q5_K
+            case .iq4_nl where hp.gqa >= 4, .iq4_xs where hp.gqa >= 4: newType = .q5_K
             case .q4_K_M, .q5_K_M: if Self.useMoreBits(iAttentionWV, nAttentionWV) { newType = .q6_K }
             case .q4_K_S: if iAttentionWV < 4 { newType = .q5_K }
             default: break
@@ -381,14 +447,20 @@ private struct PlanState {
             iAttentionWV += 1
         } else if category == .attnK {
             if hp.expertCount == 8 { newType = .q8_0 }
+            else if ftype == .iq3_xs { newType = .iq3_xxs }
+            else if ftype == .iq3_xxs { newType = .iq2_s }
         } else if category == .attnQ {
-            // Only the IQ3 mixes change attn_q.
+            if ftype == .iq3_xs { newType = .iq3_xxs }
+            else if ftype == .iq3_xxs { newType = .iq2_s }
         } else if category == .ffnDown {
             let i = try layer(iFFNDown, t.name), n = nFFN
             switch ftype {
             case .q2_K: newType = .q3_K
+            case .q2_K_S: if i < n / 8 { newType = .q4_K }
+            case .iq3_xxs where !hasImatrix: newType = i < n / 8 ? .q4_K : .q3_K
             case .q3_K_M:
                 newType = i < n / 16 ? .q5_K : (!falcon || Self.useMoreBits(i, n)) ? .q4_K : .q3_K
+            case .iq3_m where i < n / 8 || (hp.expertCount == 8 && Self.useMoreBits(i, n)): newType = .q4_K
             case .q3_K_L: newType = falcon ? .q4_K : .q5_K
             case .q4_K_M:
                 if falcon {
@@ -396,20 +468,27 @@ private struct PlanState {
                 } else if Self.useMoreBits(i, n) {
                     newType = .q6_K
                 }
+            case .iq4_nl where i < n / 8 && !hasImatrix, .iq4_xs where i < n / 8 && !hasImatrix: newType = .q5_K
             case .q5_K_M: if Self.useMoreBits(i, n) { newType = .q6_K }
             case .q4_K_S: if !falcon && i < n / 8 { newType = .q5_K }
+            case .q4_0 where hasImatrix && i < n / 8: newType = .q4_1
+            case .q5_0 where hasImatrix && i < n / 8: newType = .q5_1
             default: break
             }
             iFFNDown += 1
         } else if category == .attnOutput {
             if !falcon {
                 if hp.expertCount == 8 {
-                    if [.q2_K, .q3_K_S, .q3_K_M, .q4_K_S, .q4_K_M].contains(ftype) { newType = .q5_K }
+                    if [.q2_K, .iq3_xs, .iq3_xxs, .q3_K_S, .q3_K_M, .iq4_nl, .q4_K_S, .q4_K_M, .iq3_s, .iq3_m, .iq4_xs].contains(ftype) {
+                        newType = .q5_K
+                    }
                 } else {
                     switch ftype {
                     case .q2_K: newType = .q3_K
+                    case .iq3_xxs: newType = .iq3_s
                     case .q3_K_M: newType = .q4_K
                     case .q3_K_L: newType = .q5_K
+                    case .iq3_m: newType = .q4_K
                     default: break
                     }
                 }
@@ -419,10 +498,12 @@ private struct PlanState {
         } else if category == .attnQKV {
             // Unreachable: attn_qkv is attn_v-like and handled above (as in llama.cpp).
         } else if category == .ffnGate {
-            _ = try layer(iFFNGate, t.name)
+            let i = try layer(iFFNGate, t.name), n = nFFN
+            if ftype == .iq3_xs && i >= n / 8 && i < 7 * n / 8 { newType = .iq3_xxs }
             iFFNGate += 1
         } else if category == .ffnUp {
-            _ = try layer(iFFNUp, t.name)
+            let i = try layer(iFFNUp, t.name), n = nFFN
+            if ftype == .iq3_xs && i >= n / 8 && i < 7 * n / 8 { newType = .iq3_xxs }
             iFFNUp += 1
         }
         return newType

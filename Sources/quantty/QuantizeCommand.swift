@@ -4,12 +4,12 @@ import Foundation
 import GGUF
 import Quant
 
-/// `quantty quantize IN OUT TYPE`: llama-quantize's plans with quantty's quantizer.
+/// `quantty quantize IN OUT TYPE [--imatrix FILE]`: llama-quantize's plans with quantty's quantizer.
 struct QuantizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a GGUF model to another level (llama-quantize's per-tensor types, no imatrix).",
-        discussion: "TYPE is one of \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")). The output is written to a temporary file and renamed when complete.")
+        abstract: "Quantize a GGUF model to another level (llama-quantize's per-tensor types, optionally with an importance matrix).",
+        discussion: "TYPE is one of \(QuantizationLevel.allCases.map(\.name).joined(separator: ", ")). IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ2_M and Q2_K_S need --imatrix. The output is written to a temporary file and renamed when complete.")
 
     @Argument(help: "The source GGUF file (F32, F16 or BF16 is best; a quantized one needs --allow-requantize).") var input: String
     @Argument(help: "The file to write.") var output: String
@@ -17,6 +17,7 @@ struct QuantizeCommand: AsyncParsableCommand {
     @Flag(help: "Allow requantizing tensors that are already quantized (loses quality; prints a warning).") var allowRequantize = false
     @Option(name: [.short, .customLong("threads")], parsing: .unconditional, help: "Worker threads (default: all CPUs).") var threads: Int?
     @Flag(help: "Print the per-tensor plan before quantizing.") var plan = false
+    @Option(name: .customLong("imatrix"), help: ArgumentHelp("An importance matrix (llama-imatrix's GGUF or legacy .dat file) to steer the quantization.", valueName: "file")) var imatrix: String?
 
     func validate() throws {
         try validating {
@@ -43,12 +44,17 @@ struct QuantizeCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
                 throw UserError("cannot write \(output): the folder \(folder) does not exist")
             }
+            var importance: QuantizerImatrix?
+            if let imatrix {
+                guard level.isQuantized else { throw UserError("--imatrix needs a quantized TYPE, not \(level)") }
+                do { importance = try QuantizerImatrix(path: imatrix) } catch { throw UserError(error) }
+            }
             let quantizer = ModelQuantizer(threads: threads ?? ModelQuantizer.defaultThreadCount, allowRequantize: allowRequantize)
             let source: GGUFFile
             do { source = try GGUFFile(path: input, requireSupportedTypes: false) } catch { throw UserError(fileMessage(error, path: input)) }
             if plan {
                 do {
-                    let p = try QuantizationPlan(level: level, file: source)
+                    let p = try QuantizationPlan(level: level, file: source, hasImatrix: importance != nil)
                     for t in p.tensors {
                         note("  \(t.name.padding(toLength: 32, withPad: " ", startingAt: 0)) \(t.shape) \(t.sourceType) -> \(t.targetType)\(t.fallbackFrom.map { " (fallback from \($0))" } ?? "")")
                     }
@@ -66,7 +72,7 @@ struct QuantizeCommand: AsyncParsableCommand {
                 }
                 // A float target dequantizes: nothing is requantized, no flag needed.
                 report = level.isQuantized
-                    ? try quantizer.quantize(source, to: output, level: level, progress: progress)
+                    ? try quantizer.quantize(source, to: output, level: level, imatrix: importance, progress: progress)
                     : try quantizer.dequantizeModel(input, to: level, output: output, progress: progress)
             } catch {
                 bar.finish()

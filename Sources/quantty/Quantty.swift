@@ -6,7 +6,7 @@ struct Quantty: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantty",
         abstract: "Chat with local GGUF models and see what each quantization level costs and gives.",
-        subcommands: [ChatCommand.self, RunCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, TokenizeCommand.self, ModelsCommand.self, FetchCommand.self, InspectCommand.self, QuantizeCommand.self, CompareCommand.self, SoakCommand.self],
+        subcommands: [ChatCommand.self, RunCommand.self, TemplateCommand.self, BenchCommand.self, PerplexityCommand.self, TokenizeCommand.self, ModelsCommand.self, FetchCommand.self, InspectCommand.self, QuantizeCommand.self, ImatrixCommand.self, CompareCommand.self, SoakCommand.self],
         defaultSubcommand: ChatCommand.self
     )
 

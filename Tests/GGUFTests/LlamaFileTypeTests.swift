@@ -25,7 +25,11 @@ final class LlamaFileTypeTests: XCTestCase {
     func testWritableLevels() {
         XCTAssertEqual(LlamaFileType.writable.map(\.name),
                        ["F32", "F16", "Q4_0", "Q4_1", "Q8_0", "Q5_0", "Q5_1", "Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L",
-                        "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "BF16"])
+                        "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS",
+                        "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ3_M", "IQ2_S", "IQ2_M", "IQ4_XS", "IQ1_M", "BF16",
+                        "TQ1_0", "TQ2_0", "MXFP4_MOE"])
+        XCTAssertEqual(LlamaFileType.named("IQ2_S")?.defaultType, .iq2_xs, "llama_ftype_get_default_type")
+        XCTAssertEqual(LlamaFileType.named("IQ3_XS")?.defaultType, .iq3_s)
         XCTAssertEqual(LlamaFileType.named("Q4_K_M")?.defaultType, .q4_K)
         XCTAssertEqual(LlamaFileType.named("Q3_K_L")?.defaultType, .q3_K)
     }

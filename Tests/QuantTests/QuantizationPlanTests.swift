@@ -42,8 +42,8 @@ final class QuantizationPlanTests: XCTestCase {
     }
 
     func testLevelsNamesAndFileTypes() {
-        XCTAssertEqual(QuantizationLevel.allCases.count, 17)
-        XCTAssertEqual(Set(QuantizationLevel.allCases.map(\.fileType)).count, 17)
+        XCTAssertEqual(QuantizationLevel.allCases.count, 33)
+        XCTAssertEqual(Set(QuantizationLevel.allCases.map(\.fileType)).count, 33)
         for l in QuantizationLevel.allCases {
             XCTAssertEqual(QuantizationLevel(name: l.name.lowercased()), l)
             XCTAssertEqual(QuantizationLevel(fileType: l.fileType), l)
@@ -52,7 +52,9 @@ final class QuantizationPlanTests: XCTestCase {
         XCTAssertEqual(QuantizationLevel.q5_K_M.fileType, 17)
         XCTAssertEqual(QuantizationLevel.q8_0.fileType, 7)
         XCTAssertEqual(QuantizationLevel.bf16.fileType, 32)
-        XCTAssertNil(QuantizationLevel(name: "IQ4_NL"))
+        XCTAssertEqual(QuantizationLevel(name: "iq4_nl")?.fileType, 25)
+        XCTAssertEqual(QuantizationLevel.mxfp4_moe.fileType, 38)
+        XCTAssertNil(QuantizationLevel(name: "Q4_1_SOME_F16"), "a legacy mix quantty does not write")
         XCTAssertFalse(QuantizationLevel.f16.isQuantized)
         XCTAssertTrue(QuantizationLevel.q2_K.isQuantized)
     }

@@ -48,7 +48,11 @@ enum QuantizerData {
     }
 
     static func planFixture(_ level: String) throws -> PlanFixture {
-        let path = try fixture("quantize-plan/smollm2-135m-\(level.lowercased()).json")
+        try planFixture(atPath: try fixture("quantize-plan/smollm2-135m-\(level.lowercased()).json"))
+    }
+
+    /// A plan fixture at `path` (`quantize-plan/` or `imatrix/plan-*.json`).
+    static func planFixture(atPath path: String) throws -> PlanFixture {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let map = try XCTUnwrap(json["tensor_types"] as? [String: String])

@@ -65,7 +65,7 @@ final class QuantizerTests: XCTestCase {
     /// tiny model's weights (near-normal with 1% outliers at 6x; seeded, so the figures are
     /// fixed). The bounds are about 1.4x the measured worst case: F16 0.0002, BF16 0.0017,
     /// Q8_0 0.0077, Q6_K 0.023, Q5_K 0.043, Q5_1 0.044, Q5_0 0.061, Q4_K 0.085, Q4_1 0.091,
-    /// Q4_0 0.12, Q3_K 0.19, Q2_K 0.33.
+    /// Q4_0 0.12, Q3_K 0.19, Q2_K 0.33, IQ4_NL 0.097, IQ4_XS 0.098, IQ3_S 0.195, TQ1_0/TQ2_0 0.84.
     private func errorBound(_ t: GGMLType) -> Double {
         switch t {
         case .f32: return 0
@@ -80,6 +80,10 @@ final class QuantizerTests: XCTestCase {
         case .q4_0: return 0.17
         case .q3_K: return 0.27
         case .q2_K: return 0.46
+        case .iq4_nl, .iq4_xs: return 0.14
+        case .iq3_s: return 0.27
+        // Ternary types fit only ternary weights: a normal tensor keeps its signs, not its values.
+        case .tq1_0, .tq2_0: return 1.0
         default: return 0
         }
     }
@@ -95,6 +99,11 @@ final class QuantizerTests: XCTestCase {
         defer { print("worst relative RMS error per type:", worst.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \(String(format: "%.4f", $0.value))" }.joined(separator: ", ")) }
         for level in QuantizationLevel.allCases {
             let out = dir + "/tiny-\(level).gguf"
+            // Levels that need an importance matrix refuse (ImatrixQuantizerTests covers them).
+            if try QuantizationPlan(level: level, file: source).firstTensorRequiringImatrix != nil {
+                XCTAssertThrowsError(try ModelQuantizer().quantize(sourcePath, to: out, level: level), "\(level)")
+                continue
+            }
             var calls: [QuantizeProgress] = []
             let report = try ModelQuantizer(threads: 3).quantize(sourcePath, to: out, level: level) { calls.append($0); return true }
             let file = try GGUFFile(path: out)

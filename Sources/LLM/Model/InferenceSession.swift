@@ -29,6 +29,12 @@ public final class InferenceSession: @unchecked Sendable {
         set { state.trace = newValue }
     }
 
+    /// Sees the input activations of every weight matrix (`quantty imatrix`); nil when off.
+    public var matmulInputs: MatmulInputObserver? {
+        get { state.engine.inputObserver }
+        set { state.engine.inputObserver = newValue }
+    }
+
     let pool: ThreadPool
     let state: ForwardState
     /// Logit rows computed per output matmul.

@@ -51,6 +51,9 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
 
     /// The element-wise kernels of the gated activation (the session's `ForwardKernels`).
     private let simd: Bool
+    /// Sees each weight's input before it is multiplied (`InferenceSession.matmulInputs`); nil
+    /// costs one test per matmul.
+    var inputObserver: MatmulInputObserver?
 
     init(pool: ThreadPool, maxTokens: Int, maxCols: Int, kernels: ForwardKernels = .best) {
         self.pool = pool
@@ -97,6 +100,7 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
                   _ y: UnsafeMutablePointer<Float>, ldy: Int? = nil, tokens: Int) {
         precondition(tokens <= maxTokens && w.cols <= maxCols, "matmul scratch too small")
         let ldx = ldx ?? w.cols, ldy = ldy ?? w.rows
+        if let o = inputObserver { o(w.name, x, ldx, w.cols, tokens) }
         pa = prepare(w, x, ldx, tokens, slot: 0)
         region = .single
         wa = w; ya = y; rx = x; rldx = ldx; rldy = ldy; rtokens = tokens
@@ -110,6 +114,7 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
                   _ c: WeightMatrix, _ yc: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, tokens: Int) {
         precondition(tokens <= maxTokens && a.cols <= maxCols && a.cols == b.cols && a.cols == c.cols, "matmul scratch too small")
         let ldx = a.cols
+        if let o = inputObserver { for w in [a, b, c] { o(w.name, x, ldx, w.cols, tokens) } }
         pa = prepare(a, x, ldx, tokens, slot: 0)
         pb = prepare(b, x, ldx, tokens, slot: 1, pa)
         pc = prepare(c, x, ldx, tokens, slot: 2, pa, pb)
@@ -125,6 +130,7 @@ final class MatmulEngine: ParallelWork, @unchecked Sendable {
                        x: UnsafePointer<Float>, tokens: Int, activation: GatedActivation) {
         precondition(tokens <= maxTokens && g.cols <= maxCols && g.cols == u.cols && g.rows == u.rows, "matmul scratch too small")
         let ldx = g.cols
+        if let o = inputObserver { o(g.name, x, ldx, g.cols, tokens); o(u.name, x, ldx, u.cols, tokens) }
         pa = prepare(g, x, ldx, tokens, slot: 0)
         pb = prepare(u, x, ldx, tokens, slot: 1, pa)
         region = .gated
