@@ -14,9 +14,7 @@ extension Q2_K: WeightedBlockFormat {
             for i in 0..<(count / 256) {
                 let x = src + 256 * i, b = out + i * typeSize
                 for j in 0..<16 { sw[j] = 0 }
-                var sumx2: Float = 0
-                for j in 0..<256 { sumx2 += x[j] * x[j] }
-                let sigma2 = sumx2 / 256
+                let sigma2 = sumOfSquares(x, 256) / 256
                 for j in 0..<16 {
                     let qw = qwAll + 256 * i + 16 * j
                     for l in 0..<16 { weight[l] = qw[l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
@@ -61,9 +59,7 @@ extension Q3_K: WeightedBlockFormat {
             for i in 0..<(count / 256) {
                 let x = src + 256 * i, b = out + i * typeSize
                 let hmask = b, qs = b + 32, sc = b + 96
-                var sumx2: Float = 0
-                for j in 0..<256 { sumx2 += x[j] * x[j] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(x, 256) / 256
                 for j in 0..<16 {
                     let qw = qwAll + 256 * i + 16 * j
                     for l in 0..<16 { weight[l] = qw[l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
@@ -122,9 +118,7 @@ private func quantizeQKx3(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPo
         let weights = fbuf.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
         for i in 0..<(count / 256) {
             let x = src + 256 * i, b = out + i * typeSize
-            var sumx2: Float = 0
-            for l in 0..<256 { sumx2 += x[l] * x[l] }
-            let sigma2 = 2 * sumx2 / 256
+            let sigma2 = 2 * sumOfSquares(x, 256) / 256
             for j in 0..<8 {
                 let qw = qwAll + 256 * i + 32 * j
                 for l in 0..<32 { weights[l] = qw[l] * (sigma2 + x[32 * j + l] * x[32 * j + l]).squareRoot() }
@@ -209,34 +203,7 @@ extension Q6_K: WeightedBlockFormat {
                     scales[ib] = scale
                     if abs(scale) > maxAbsScale { maxAbsScale = abs(scale); maxScale = scale }
                 }
-                if maxAbsScale < groupMaxEps {
-                    for k in 0..<typeSize { b[k] = 0 }
-                    b.storeU16(floatToFP16(0), 208)
-                    continue
-                }
-                let iscale = -128 / maxScale
-                b.storeU16(floatToFP16(1 / iscale), 208)
-                for ib in 0..<16 { b[192 + ib] = UInt8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib]))) }
-                for j in 0..<16 {
-                    let d = b.f16(208) * Float(Int8(bitPattern: b[192 + j]))
-                    if d == 0 { continue }
-                    for ii in 0..<16 {
-                        L[16 * j + ii] = Int8(Swift.max(-32, Swift.min(31, nearestInt(x[16 * j + ii] / d))) + 32)
-                    }
-                }
-                var ql = b, qh = b + 128
-                for j in stride(from: 0, to: 256, by: 128) {
-                    for l in 0..<32 {
-                        let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
-                        let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
-                        ql[l] = q1 | (q3 << 4)
-                        ql[l + 32] = q2 | (q4 << 4)
-                        qh[l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
-                            | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
-                    }
-                    ql += 64
-                    qh += 32
-                }
+                storeBlock(x, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale, b)
             }
         }
         }
