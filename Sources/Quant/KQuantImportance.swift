@@ -153,13 +153,7 @@ extension Q4_K: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        quantizeQKx3(src, dst, count, qw, nmax: 15, typeSize: typeSize) { L, b in
-            var q = b + 16
-            for j in stride(from: 0, to: 256, by: 64) {
-                for l in 0..<32 { q[l] = L[j + l] | (L[j + l + 32] << 4) }
-                q += 32
-            }
-        }
+        quantizeQKx3(src, dst, count, qw, nmax: 15, typeSize: typeSize, pack: packLevels)
     }
 }
 
@@ -167,22 +161,7 @@ extension Q5_K: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        quantizeQKx3(src, dst, count, qw, nmax: 31, typeSize: typeSize) { L, b in
-            let qh = b + 16
-            var ql = b + 48
-            for j in 0..<32 { qh[j] = 0 }
-            var m1: UInt8 = 1, m2: UInt8 = 2
-            for n in stride(from: 0, to: 256, by: 64) {
-                for j in 0..<32 {
-                    var l1 = L[n + j], l2 = L[n + j + 32]
-                    if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                    if l2 > 15 { l2 -= 16; qh[j] |= m2 }
-                    ql[j] = l1 | (l2 << 4)
-                }
-                m1 <<= 2; m2 <<= 2
-                ql += 32
-            }
-        }
+        quantizeQKx3(src, dst, count, qw, nmax: 31, typeSize: typeSize, pack: packLevels)
     }
 }
 
