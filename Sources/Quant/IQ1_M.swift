@@ -41,7 +41,7 @@ enum IQ1_M: WeightedBlockFormat {
                     let dl = d * Float(2 * groupScale(b, r / 2) + 1)
                     let dlt: Float = b[32 + r / 2] & (r % 2 == 0 ? 0x08 : 0x80) != 0 ? -delta : delta
                     let gv = grid[gridIndex(b, r)]
-                    for j in 0..<8 { y[j] = dl * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + dlt) }
+                    storeShiftedGridRow(y, dl, gv, delta: dlt)
                     y += 8
                 }
             }

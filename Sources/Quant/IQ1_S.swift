@@ -29,7 +29,7 @@ enum IQ1_S: WeightedBlockFormat {
                     let dlt: Float = qh & 0x8000 != 0 ? -delta : delta
                     for l in 0..<4 {
                         let gv = grid[Int(b[2 + 4 * g + l]) | Int((qh >> (3 * UInt16(l))) & 7) << 8]
-                        for j in 0..<8 { y[j] = dl * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + dlt) }
+                        storeShiftedGridRow(y, dl, gv, delta: dlt)
                         y += 8
                     }
                 }

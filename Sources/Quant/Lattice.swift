@@ -193,3 +193,9 @@ func addSignedGridPairDot(_ sum: inout Int32, _ g1: UInt32, _ g2: UInt32, _ q8: 
         sum &+= signs & (1 << UInt8(j + 4)) != 0 ? -p2 : p2
     }
 }
+
+/// One dequantized IQ1 grid row of 8: y[j] = d * (signed byte j of `gv` + delta).
+@inline(__always)
+func storeShiftedGridRow(_ y: UnsafeMutablePointer<Float>, _ d: Float, _ gv: UInt64, delta: Float) {
+    for j in 0..<8 { y[j] = d * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + delta) }
+}
