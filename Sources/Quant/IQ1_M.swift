@@ -41,7 +41,7 @@ enum IQ1_M: WeightedBlockFormat {
                     let dl = d * Float(2 * groupScale(b, r / 2) + 1)
                     let dlt: Float = b[32 + r / 2] & (r % 2 == 0 ? 0x08 : 0x80) != 0 ? -delta : delta
                     let gv = grid[gridIndex(b, r)]
-                    for j in 0..<8 { y[j] = dl * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + dlt) }
+                    storeShiftedGridRow(y, dl, gv, delta: dlt)
                     y += 8
                 }
             }
@@ -71,16 +71,9 @@ enum IQ1_M: WeightedBlockFormat {
                 for k in 0..<typeSize { y[k] = 0 }
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(xbl, 256) / 256
                 func setWeights(_ ib: Int, _ xb: UnsafePointer<Float>) {
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 16 * ib
-                        for i in 0..<16 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<16 { weight[i] = xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 16 * ib }, n: 16, sigma2: sigma2, quarterSigma2: false, weight)
                 }
                 for ib in 0..<16 {
                     let xb = xbl + 16 * ib

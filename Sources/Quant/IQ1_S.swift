@@ -29,7 +29,7 @@ enum IQ1_S: WeightedBlockFormat {
                     let dlt: Float = qh & 0x8000 != 0 ? -delta : delta
                     for l in 0..<4 {
                         let gv = grid[Int(b[2 + 4 * g + l]) | Int((qh >> (3 * UInt16(l))) & 7) << 8]
-                        for j in 0..<8 { y[j] = dl * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + dlt) }
+                        storeShiftedGridRow(y, dl, gv, delta: dlt)
                         y += 8
                     }
                 }
@@ -55,17 +55,10 @@ enum IQ1_S: WeightedBlockFormat {
                 for k in 0..<typeSize { y[k] = 0 }
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(xbl, 256) / 256
                 for ib in 0..<8 {
                     let xb = xbl + 32 * ib
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 32 * ib
-                        for i in 0..<32 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<32 { weight[i] = xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 32 * ib }, n: 32, sigma2: sigma2, quarterSigma2: false, weight)
                     var max = abs(xb[0])
                     for i in 1..<32 { max = Swift.max(max, abs(xb[i])) }
                     if max < 1e-12 { scales[ib] = 0; shifts[ib] = 1; continue }

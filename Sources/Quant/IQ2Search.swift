@@ -85,18 +85,6 @@ func evenParitySigns(_ xb: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
     return s & 127
 }
 
-/// Levels 0...2 of 8 values at inverse scale `id`, packed 2 bits apart, into `L`.
-@inline(__always)
-func iq2Levels(_ xval: UnsafePointer<Float>, id: Float, _ L: UnsafeMutablePointer<Int8>) -> Int {
-    var u = 0
-    for i in 0..<8 {
-        let l = Swift.max(0, Swift.min(2, nearestInt(0.5 * (id * xval[i] - 1))))
-        L[i] = Int8(l)
-        u |= Int(l) << (2 * i)
-    }
-    return u
-}
-
 /// The 16-value search of IQ2_XS / IQ2_S (`quantize_row_iq2_xs_impl`'s inner loop): 19 trial
 /// scales around max/5, each rounding both halves onto `lattice` (nearest listed neighbour when off
 /// it), keeping the best weighted fit; then the halves that were off the lattice are rounded again
@@ -111,7 +99,7 @@ func iq2SearchGroup16(_ xval: UnsafePointer<Float>, _ weight: UnsafePointer<Floa
         let thisScale = 1 / id
         var onGridAux = (true, true)
         for k in 0..<2 {
-            let u = iq2Levels(xval + 8 * k, id: id, Laux + 8 * k)
+            let u = latticeLevels(xval + 8 * k, dims: 8, maxLevel: 2, bits: 2, id: id, Laux + 8 * k)
             if lattice.map[u] < 0 {
                 if k == 0 { onGridAux.0 = false } else { onGridAux.1 = false }
                 _ = lattice.bestNeighbour(key: u, xval + 8 * k, waux + 8 * k, scale: thisScale, Laux + 8 * k)
@@ -132,7 +120,7 @@ func iq2SearchGroup16(_ xval: UnsafePointer<Float>, _ weight: UnsafePointer<Floa
     if (!onGrid.0 || !onGrid.1) && scale > 0 {
         let id = 1 / scale
         for k in 0..<2 where !(k == 0 ? onGrid.0 : onGrid.1) {
-            let u = iq2Levels(xval + 8 * k, id: id, L + 8 * k)
+            let u = latticeLevels(xval + 8 * k, dims: 8, maxLevel: 2, bits: 2, id: id, L + 8 * k)
             if lattice.map[u] < 0 {
                 _ = lattice.bestNeighbour(key: u, xval + 8 * k, waux + 8 * k, scale: scale, L + 8 * k)
             }

@@ -33,9 +33,7 @@ enum IQ2_S: WeightedBlockFormat {
                         let gv = grid[gridIndex(b, r)]
                         let signs = b[34 + r]
                         let dl = l < 2 ? db0 : db1
-                        for j in 0..<8 {
-                            y[j] = dl * Float(gridByte(gv, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
-                        }
+                        storeSignedGridRow(y, dl, gv, signs: signs)
                         y += 8
                     }
                 }
@@ -58,17 +56,10 @@ enum IQ2_S: WeightedBlockFormat {
                 y.storeU16(floatToFP16(0), 0)
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(xbl, 256) / 256
                 for ib in 0..<16 {
                     let xb = xbl + 16 * ib
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 16 * ib
-                        for i in 0..<16 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<16 { weight[i] = 0.25 * sigma2 + xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 16 * ib }, n: 16, sigma2: sigma2, quarterSigma2: true, weight)
                     for i in 0..<16 { waux[i] = weight[i].squareRoot() }
                     var signs: (UInt8, UInt8) = (0, 0)
                     for k in 0..<2 {
@@ -128,10 +119,7 @@ enum IQ2_S: WeightedBlockFormat {
                         let gv = grid[gridIndex(b, r)]
                         let signs = b[34 + r]
                         var s: Int32 = 0
-                        for j in 0..<8 {
-                            let p = q8.i8(j) * Int32(gridByte(gv, j))
-                            s &+= signs & (1 << UInt8(j)) != 0 ? -p : p
-                        }
+                        addSignedGridDot(&s, gv, q8, signs: signs)
                         if l < 2 { sumi1 &+= s } else { sumi2 &+= s }
                         q8 += 8
                     }

@@ -31,9 +31,7 @@ enum IQ2_XS: WeightedBlockFormat {
                         let gv = grid[Int(q & 511)]
                         let signs = ksigns[Int(q >> 9)]
                         let db = l < 2 ? db0 : db1
-                        for j in 0..<8 {
-                            y[j] = db * Float(gridByte(gv, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
-                        }
+                        storeSignedGridRow(y, db, gv, signs: signs)
                         y += 8
                     }
                 }
@@ -59,17 +57,10 @@ enum IQ2_XS: WeightedBlockFormat {
                 for k in 0..<8 { y[66 + k] = 0 }
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = sumx2 / 256
+                let sigma2 = sumOfSquares(xbl, 256) / 256
                 for ib in 0..<16 {
                     let xb = xbl + 16 * ib
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 16 * ib
-                        for i in 0..<16 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<16 { weight[i] = 0.25 * sigma2 + xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 16 * ib }, n: 16, sigma2: sigma2, quarterSigma2: true, weight)
                     for i in 0..<16 { waux[i] = weight[i].squareRoot() }
                     var s0 = evenParitySigns(xb, weight, xval)
                     var s1 = evenParitySigns(xb + 8, weight + 8, xval + 8)
@@ -126,10 +117,7 @@ enum IQ2_XS: WeightedBlockFormat {
                             let q = b.u16(2 + 2 * (4 * g + l))
                             let gv = grid[Int(q & 511)]
                             let signs = ksigns[Int(q >> 9)]
-                            for j in 0..<8 {
-                                let p = Int32(gridByte(gv, j)) * q8.i8(j)
-                                sumi &+= signs & (1 << UInt8(j)) != 0 ? -p : p
-                            }
+                            addSignedGridDot(&sumi, gv, q8, signs: signs)
                             q8 += 8
                         }
                         bsum &+= sumi &* ls

@@ -29,9 +29,7 @@ enum IQ2_XXS: WeightedBlockFormat {
                     for l in 0..<4 {
                         let gv = grid[Int(a[l])]
                         let signs = ksigns[Int((aux1 >> (7 * UInt32(l))) & 127)]
-                        for j in 0..<8 {
-                            y[j] = db * Float(gridByte(gv, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
-                        }
+                        storeSignedGridRow(y, db, gv, signs: signs)
                         y += 8
                     }
                 }
@@ -57,17 +55,10 @@ enum IQ2_XXS: WeightedBlockFormat {
                 for k in 0..<16 { q2[k] = 0 }
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = sumx2 / 256
+                let sigma2 = sumOfSquares(xbl, 256) / 256
                 for ib in 0..<8 {
                     let xb = xbl + 32 * ib
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 32 * ib
-                        for i in 0..<32 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<32 { weight[i] = 0.25 * sigma2 + xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 32 * ib }, n: 32, sigma2: sigma2, quarterSigma2: true, weight)
                     for i in 0..<32 { waux[i] = weight[i].squareRoot() }
                     blockSigns.0 = evenParitySigns(xb, weight, xval)
                     blockSigns.1 = evenParitySigns(xb + 8, weight + 8, xval + 8)
@@ -92,7 +83,7 @@ enum IQ2_XXS: WeightedBlockFormat {
                         let id = (5 + Float(step) * 0.1) / effMax
                         let thisScale = 1 / id
                         for k in 0..<4 {
-                            let u = iq2Levels(xval + 8 * k, id: id, Laux + 8 * k)
+                            let u = latticeLevels(xval + 8 * k, dims: 8, maxLevel: 2, bits: 2, id: id, Laux + 8 * k)
                             if lattice.map[u] < 0 {
                                 _ = lattice.bestNeighbour(key: u, xval + 8 * k, waux + 8 * k, scale: thisScale, Laux + 8 * k)
                             }
@@ -111,7 +102,7 @@ enum IQ2_XXS: WeightedBlockFormat {
                     if scale > 0 {
                         let id = 1 / scale
                         for k in 0..<4 {
-                            let u = iq2Levels(xval + 8 * k, id: id, L + 8 * k)
+                            let u = latticeLevels(xval + 8 * k, dims: 8, maxLevel: 2, bits: 2, id: id, L + 8 * k)
                             var gi = Int(lattice.map[u])
                             if gi < 0 { gi = lattice.bestNeighbour(key: u, xval + 8 * k, waux + 8 * k, scale: scale, L + 8 * k) }
                             for i in 0..<8 { L[8 * k + i] = (lattice.points[8 * gi + i] - 1) / 2 }
@@ -176,10 +167,7 @@ enum IQ2_XXS: WeightedBlockFormat {
                     for l in 0..<4 {
                         let gv = grid[Int(a[l])]
                         let signs = ksigns[Int((aux1 >> (7 * UInt32(l))) & 127)]
-                        for j in 0..<8 {
-                            let p = Int32(gridByte(gv, j)) * q8.i8(j)
-                            sumi &+= signs & (1 << UInt8(j)) != 0 ? -p : p
-                        }
+                        addSignedGridDot(&sumi, gv, q8, signs: signs)
                         q8 += 8
                     }
                     bsum &+= sumi &* ls

@@ -1,18 +1,6 @@
 // The 32-value lattice search shared by IQ3_XXS and IQ3_S (`quantize_row_iq3_xxs_impl`,
 // `quantize_row_iq3_s_impl` in ggml-quants.c).
 
-/// Levels 0...7 of 4 values at inverse scale `id`, packed 3 bits apart, into `L`.
-@inline(__always)
-func iq3Levels(_ xval: UnsafePointer<Float>, id: Float, _ L: UnsafeMutablePointer<Int8>) -> Int {
-    var u = 0
-    for i in 0..<4 {
-        let l = Swift.max(0, Swift.min(7, nearestInt(0.5 * (id * xval[i] - 1))))
-        L[i] = Int8(l)
-        u |= Int(l) << (3 * i)
-    }
-    return u
-}
-
 /// Trial scales (2*8-1 + step*0.2)/max for `steps`, each rounding the 8 runs of 4 onto `lattice`
 /// (nearest listed neighbour when off it), keeping the best weighted fit; then the runs that were
 /// off the lattice (all runs when `refineAll`) are rounded again with the chosen scale and the scale
@@ -29,7 +17,7 @@ func iq3SearchGroup32(_ xval: UnsafePointer<Float>, _ weight: UnsafePointer<Floa
         let thisScale = 1 / id
         var onGridAux: UInt8 = 0xFF
         for k in 0..<8 {
-            let u = iq3Levels(xval + 4 * k, id: id, Laux + 4 * k)
+            let u = latticeLevels(xval + 4 * k, dims: 4, maxLevel: 7, bits: 3, id: id, Laux + 4 * k)
             if lattice.map[u] < 0 {
                 onGridAux &= ~(1 << UInt8(k))
                 _ = lattice.bestNeighbour(key: u, xval + 4 * k, waux + 4 * k, scale: thisScale, Laux + 4 * k)
@@ -50,7 +38,7 @@ func iq3SearchGroup32(_ xval: UnsafePointer<Float>, _ weight: UnsafePointer<Floa
     if onGrid != 0xFF && scale > 0 {
         let id = 1 / scale
         for k in 0..<8 where refineAll || onGrid & (1 << UInt8(k)) == 0 {
-            let u = iq3Levels(xval + 4 * k, id: id, L + 4 * k)
+            let u = latticeLevels(xval + 4 * k, dims: 4, maxLevel: 7, bits: 3, id: id, L + 4 * k)
             var gi = Int(lattice.map[u])
             if gi < 0 { gi = lattice.bestNeighbour(key: u, xval + 4 * k, waux + 4 * k, scale: scale, L + 4 * k) }
             for i in 0..<4 { L[4 * k + i] = (lattice.points[4 * gi + i] - 1) / 2 }

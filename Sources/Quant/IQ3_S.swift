@@ -29,10 +29,7 @@ enum IQ3_S: WeightedBlockFormat {
                     for l in 0..<4 {
                         let signs = b[74 + 4 * g + l]
                         let g1 = grid[gridIndex(b, g, 2 * l)], g2 = grid[gridIndex(b, g, 2 * l + 1)]
-                        for j in 0..<4 {
-                            y[j] = db * Float(gridByte(g1, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
-                            y[j + 4] = db * Float(gridByte(g2, j)) * (signs & (1 << UInt8(j + 4)) != 0 ? -1 : 1)
-                        }
+                        storeSignedGridPair(y, db, g1, g2, signs: signs)
                         y += 8
                     }
                 }
@@ -55,17 +52,10 @@ enum IQ3_S: WeightedBlockFormat {
                 y.storeU16(floatToFP16(0), 0)
                 var maxScale: Float = 0
                 let xbl = src + 256 * ibl
-                var sumx2: Float = 0
-                for i in 0..<256 { sumx2 += xbl[i] * xbl[i] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(xbl, 256) / 256
                 for ib in 0..<8 {
                     let xb = xbl + 32 * ib
-                    if let qwAll {
-                        let qw = qwAll + 256 * ibl + 32 * ib
-                        for i in 0..<32 { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
-                    } else {
-                        for i in 0..<32 { weight[i] = xb[i] * xb[i] }
-                    }
+                    iqGroupWeights(xb, qwAll.map { $0 + 256 * ibl + 32 * ib }, n: 32, sigma2: sigma2, quarterSigma2: false, weight)
                     for i in 0..<32 { waux[i] = weight[i].squareRoot() }
                     var signs: [UInt8] = (0..<4).map { k in
                         var s: UInt8 = 0
@@ -123,12 +113,7 @@ enum IQ3_S: WeightedBlockFormat {
                     for l in 0..<4 {
                         let signs = b[74 + 4 * g + l]
                         let g1 = grid[gridIndex(b, g, 2 * l)], g2 = grid[gridIndex(b, g, 2 * l + 1)]
-                        for j in 0..<4 {
-                            let p1 = Int32(gridByte(g1, j)) * q8.i8(j)
-                            let p2 = Int32(gridByte(g2, j)) * q8.i8(j + 4)
-                            sumi &+= signs & (1 << UInt8(j)) != 0 ? -p1 : p1
-                            sumi &+= signs & (1 << UInt8(j + 4)) != 0 ? -p2 : p2
-                        }
+                        addSignedGridPairDot(&sumi, g1, g2, q8, signs: signs)
                         q8 += 8
                     }
                     bsum &+= sumi &* ls

@@ -48,76 +48,40 @@ func makeQxQuantsWeighted(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ 
 
 /// ggml's `make_qkx3_quants` with weights (use_mad false): asymmetric levels 0...nmax with a
 /// scale and a min (returned negated in `theMin`), nstep+1 trial scales, least squares per trial.
+/// With weights given it does exactly what `make_qkx2_quants` does with use_mad false (the
+/// `max <= min` test equals qkx2's `max == min` once min is clamped to <= 0), so it runs that port.
+@inline(__always)
 func makeQkx3Quants(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ weights: UnsafePointer<Float>,
                     _ L: UnsafeMutablePointer<UInt8>, _ theMin: inout Float, _ Laux: UnsafeMutablePointer<UInt8>,
                     rmin: Float, rdelta: Float, nstep: Int) -> Float {
-    var min = x[0], max = x[0]
-    var sumW = weights[0]
-    var sumX = sumW * x[0]
-    for i in 1..<n {
-        if x[i] < min { min = x[i] }
-        if x[i] > max { max = x[i] }
-        let w = weights[i]
-        sumW += w
-        sumX += w * x[i]
-    }
-    if min > 0 { min = 0 }
-    if max <= min {
-        for i in 0..<n { L[i] = 0 }
-        theMin = -min
-        return 0
-    }
-    let fnmax = Float(nmax)
-    var iscale = fnmax / (max - min)
-    var scale = 1 / iscale
-    var bestMad: Float = 0
-    for i in 0..<n {
-        let l = nearestInt(iscale * (x[i] - min))
-        L[i] = UInt8(truncatingIfNeeded: Swift.max(0, Swift.min(nmax, l)))
-        let diff = scale * Float(L[i]) + min - x[i]
-        bestMad += weights[i] * (diff * diff)
-    }
-    if nstep < 1 { theMin = -min; return scale }
-    for step in 0...nstep {
-        iscale = (rmin + rdelta * Float(step) + fnmax) / (max - min)
-        var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
-        for i in 0..<n {
-            let l = Swift.max(0, Swift.min(nmax, nearestInt(iscale * (x[i] - min))))
-            Laux[i] = UInt8(truncatingIfNeeded: l)
-            let w = weights[i], fl = Float(l)
-            sumL += w * fl
-            sumL2 += w * fl * fl
-            sumXL += w * fl * x[i]
-        }
-        let D = sumW * sumL2 - sumL * sumL
-        if D > 0 {
-            var thisScale = (sumW * sumXL - sumX * sumL) / D
-            var thisMin = (sumL2 * sumX - sumL * sumXL) / D
-            if thisMin > 0 {
-                thisMin = 0
-                thisScale = sumXL / sumL2
-            }
-            var mad: Float = 0
-            for i in 0..<n {
-                let diff = thisScale * Float(Laux[i]) + thisMin - x[i]
-                mad += weights[i] * (diff * diff)
-            }
-            if mad < bestMad {
-                for i in 0..<n { L[i] = Laux[i] }
-                bestMad = mad
-                scale = thisScale
-                min = thisMin
-            }
-        }
-    }
-    theMin = -min
-    return scale
+    makeQkx2QuantsScalar(n, nmax, x, weights, L, &theMin, Laux, rmin: rmin, rdelta: rdelta, nstep: nstep, useMad: false)
 }
 
 /// sigma^2 = sum(x^2) / count over a whole row (the legacy types' importance weighting).
 @inline(__always)
 func rowSigma2(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    sumOfSquares(x, count) / Float(count)
+}
+
+/// sum(x[j]^2) for j in 0..<n, in order (the start of every sigma^2 in ggml's importance weighting).
+@inline(__always)
+func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
     var s: Float = 0
-    for j in 0..<count { s += x[j] * x[j] }
-    return s / Float(count)
+    for j in 0..<n { s += x[j] * x[j] }
+    return s
+}
+
+/// The IQ quantizers' weights for a group of `n` values `xb` (ggml's `quantize_row_iq*_impl`):
+/// qw[i] * sqrt(sigma2 + x[i]^2) with importance weights `qw`, else x[i]^2, plus 0.25 * sigma2
+/// first when `quarterSigma2` (IQ2_XXS, IQ2_XS, IQ2_S).
+@inline(__always)
+func iqGroupWeights(_ xb: UnsafePointer<Float>, _ qw: UnsafePointer<Float>?, n: Int, sigma2: Float,
+                    quarterSigma2: Bool, _ weight: UnsafeMutablePointer<Float>) {
+    if let qw {
+        for i in 0..<n { weight[i] = qw[i] * (sigma2 + xb[i] * xb[i]).squareRoot() }
+    } else if quarterSigma2 {
+        for i in 0..<n { weight[i] = 0.25 * sigma2 + xb[i] * xb[i] }
+    } else {
+        for i in 0..<n { weight[i] = xb[i] * xb[i] }
+    }
 }

@@ -14,9 +14,7 @@ extension Q2_K: WeightedBlockFormat {
             for i in 0..<(count / 256) {
                 let x = src + 256 * i, b = out + i * typeSize
                 for j in 0..<16 { sw[j] = 0 }
-                var sumx2: Float = 0
-                for j in 0..<256 { sumx2 += x[j] * x[j] }
-                let sigma2 = sumx2 / 256
+                let sigma2 = sumOfSquares(x, 256) / 256
                 for j in 0..<16 {
                     let qw = qwAll + 256 * i + 16 * j
                     for l in 0..<16 { weight[l] = qw[l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
@@ -61,9 +59,7 @@ extension Q3_K: WeightedBlockFormat {
             for i in 0..<(count / 256) {
                 let x = src + 256 * i, b = out + i * typeSize
                 let hmask = b, qs = b + 32, sc = b + 96
-                var sumx2: Float = 0
-                for j in 0..<256 { sumx2 += x[j] * x[j] }
-                let sigma2 = 2 * sumx2 / 256
+                let sigma2 = 2 * sumOfSquares(x, 256) / 256
                 for j in 0..<16 {
                     let qw = qwAll + 256 * i + 16 * j
                     for l in 0..<16 { weight[l] = qw[l] * (sigma2 + x[16 * j + l] * x[16 * j + l]).squareRoot() }
@@ -122,9 +118,7 @@ private func quantizeQKx3(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPo
         let weights = fbuf.baseAddress!, sw = weights + 32, mins = sw + 8, scales = mins + 8
         for i in 0..<(count / 256) {
             let x = src + 256 * i, b = out + i * typeSize
-            var sumx2: Float = 0
-            for l in 0..<256 { sumx2 += x[l] * x[l] }
-            let sigma2 = 2 * sumx2 / 256
+            let sigma2 = 2 * sumOfSquares(x, 256) / 256
             for j in 0..<8 {
                 let qw = qwAll + 256 * i + 32 * j
                 for l in 0..<32 { weights[l] = qw[l] * (sigma2 + x[32 * j + l] * x[32 * j + l]).squareRoot() }
@@ -159,13 +153,7 @@ extension Q4_K: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        quantizeQKx3(src, dst, count, qw, nmax: 15, typeSize: typeSize) { L, b in
-            var q = b + 16
-            for j in stride(from: 0, to: 256, by: 64) {
-                for l in 0..<32 { q[l] = L[j + l] | (L[j + l + 32] << 4) }
-                q += 32
-            }
-        }
+        quantizeQKx3(src, dst, count, qw, nmax: 15, typeSize: typeSize, pack: packLevels)
     }
 }
 
@@ -173,22 +161,7 @@ extension Q5_K: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        quantizeQKx3(src, dst, count, qw, nmax: 31, typeSize: typeSize) { L, b in
-            let qh = b + 16
-            var ql = b + 48
-            for j in 0..<32 { qh[j] = 0 }
-            var m1: UInt8 = 1, m2: UInt8 = 2
-            for n in stride(from: 0, to: 256, by: 64) {
-                for j in 0..<32 {
-                    var l1 = L[n + j], l2 = L[n + j + 32]
-                    if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                    if l2 > 15 { l2 -= 16; qh[j] |= m2 }
-                    ql[j] = l1 | (l2 << 4)
-                }
-                m1 <<= 2; m2 <<= 2
-                ql += 32
-            }
-        }
+        quantizeQKx3(src, dst, count, qw, nmax: 31, typeSize: typeSize, pack: packLevels)
     }
 }
 
@@ -209,34 +182,7 @@ extension Q6_K: WeightedBlockFormat {
                     scales[ib] = scale
                     if abs(scale) > maxAbsScale { maxAbsScale = abs(scale); maxScale = scale }
                 }
-                if maxAbsScale < groupMaxEps {
-                    for k in 0..<typeSize { b[k] = 0 }
-                    b.storeU16(floatToFP16(0), 208)
-                    continue
-                }
-                let iscale = -128 / maxScale
-                b.storeU16(floatToFP16(1 / iscale), 208)
-                for ib in 0..<16 { b[192 + ib] = UInt8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib]))) }
-                for j in 0..<16 {
-                    let d = b.f16(208) * Float(Int8(bitPattern: b[192 + j]))
-                    if d == 0 { continue }
-                    for ii in 0..<16 {
-                        L[16 * j + ii] = Int8(Swift.max(-32, Swift.min(31, nearestInt(x[16 * j + ii] / d))) + 32)
-                    }
-                }
-                var ql = b, qh = b + 128
-                for j in stride(from: 0, to: 256, by: 128) {
-                    for l in 0..<32 {
-                        let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
-                        let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
-                        ql[l] = q1 | (q3 << 4)
-                        ql[l + 32] = q2 | (q4 << 4)
-                        qh[l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
-                            | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
-                    }
-                    ql += 64
-                    qh += 32
-                }
+                storeBlock(x, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale, b)
             }
         }
         }

@@ -126,6 +126,24 @@ final class Lattice: Sendable {
 /// Byte k of a 64- or 32-bit grid entry.
 @inline(__always) func gridByte<T: FixedWidthInteger>(_ v: T, _ k: Int) -> Int { Int(truncatingIfNeeded: v >> (8 * k)) & 0xFF }
 
+/// One dequantized IQ2 grid row of 8: y[j] = d * (byte j of `gv`), negated where bit j of `signs` is set.
+@inline(__always)
+func storeSignedGridRow(_ y: UnsafeMutablePointer<Float>, _ d: Float, _ gv: UInt64, signs: UInt8) {
+    for j in 0..<8 {
+        y[j] = d * Float(gridByte(gv, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
+    }
+}
+
+/// Two dequantized IQ3 grid points of 4 (one row of 8): y[j] = d * (byte j of `g1`),
+/// y[j + 4] = d * (byte j of `g2`), negated where bit j (j + 4) of `signs` is set.
+@inline(__always)
+func storeSignedGridPair(_ y: UnsafeMutablePointer<Float>, _ d: Float, _ g1: UInt32, _ g2: UInt32, signs: UInt8) {
+    for j in 0..<4 {
+        y[j] = d * Float(gridByte(g1, j)) * (signs & (1 << UInt8(j)) != 0 ? -1 : 1)
+        y[j + 4] = d * Float(gridByte(g2, j)) * (signs & (1 << UInt8(j + 4)) != 0 ? -1 : 1)
+    }
+}
+
 /// Level of an IQ2 grid byte: 8, 25, 43 -> 0, 1, 2.
 private func iq2Level(_ b: Int) -> Int { b == 8 ? 0 : b == 25 ? 1 : 2 }
 
@@ -138,3 +156,46 @@ let iq1sLattice = Lattice(count: 2048, dims: 8, bits: 2, mapSize: 43692, nwant: 
 let iq3xxsLattice = Lattice(count: 256, dims: 4, bits: 3, mapSize: 4096, nwant: 2) { (gridByte(iq3xxsGrid[$0], $1) - 4) / 8 }
 /// IQ3_S: grid bytes 1, 3, ..., 15 -> levels 0...7.
 let iq3sLattice = Lattice(count: 512, dims: 4, bits: 3, mapSize: 4096, nwant: 3) { (gridByte(iq3sGrid[$0], $1) - 1) / 2 }
+
+/// Levels 0...maxLevel of `dims` values at inverse scale `id` (l = round((id*x - 1) / 2)), into `L`,
+/// and their lattice key (levels packed `bits` apart): IQ2's runs of 8 (0...2, 2 bits), IQ3's runs
+/// of 4 (0...7, 3 bits).
+@inline(__always)
+func latticeLevels(_ xval: UnsafePointer<Float>, dims: Int, maxLevel: Int32, bits: Int, id: Float,
+                   _ L: UnsafeMutablePointer<Int8>) -> Int {
+    var u = 0
+    for i in 0..<dims {
+        let l = Swift.max(0, Swift.min(maxLevel, nearestInt(0.5 * (id * xval[i] - 1))))
+        L[i] = Int8(l)
+        u |= Int(l) << (bits * i)
+    }
+    return u
+}
+
+/// `sum` += the integer dot product of one signed IQ2 grid row of 8 (byte j of `gv`, negated where
+/// bit j of `signs` is set) with 8 Q8 quants, term by term in ggml's order.
+@inline(__always)
+func addSignedGridDot(_ sum: inout Int32, _ gv: UInt64, _ q8: UnsafePointer<UInt8>, signs: UInt8) {
+    for j in 0..<8 {
+        let p = Int32(gridByte(gv, j)) * q8.i8(j)
+        sum &+= signs & (1 << UInt8(j)) != 0 ? -p : p
+    }
+}
+
+/// `sum` += the integer dot product of two signed IQ3 grid points of 4 (`g1` against q8[0..<4],
+/// `g2` against q8[4..<8], bit j / j + 4 of `signs` negating) with 8 Q8 quants, in ggml's order.
+@inline(__always)
+func addSignedGridPairDot(_ sum: inout Int32, _ g1: UInt32, _ g2: UInt32, _ q8: UnsafePointer<UInt8>, signs: UInt8) {
+    for j in 0..<4 {
+        let p1 = Int32(gridByte(g1, j)) * q8.i8(j)
+        let p2 = Int32(gridByte(g2, j)) * q8.i8(j + 4)
+        sum &+= signs & (1 << UInt8(j)) != 0 ? -p1 : p1
+        sum &+= signs & (1 << UInt8(j + 4)) != 0 ? -p2 : p2
+    }
+}
+
+/// One dequantized IQ1 grid row of 8: y[j] = d * (signed byte j of `gv` + delta).
+@inline(__always)
+func storeShiftedGridRow(_ y: UnsafeMutablePointer<Float>, _ d: Float, _ gv: UInt64, delta: Float) {
+    for j in 0..<8 { y[j] = d * (Float(Int8(truncatingIfNeeded: gridByte(gv, j))) + delta) }
+}

@@ -7,19 +7,10 @@ extension Q4_0: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        let out = mbytes(dst)
-        let sigma2 = rowSigma2(src, count)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wbuf in
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { lbuf in
-            let weight = wbuf.baseAddress!, L = lbuf.baseAddress!
-            for ib in 0..<(count / 32) {
-                let xb = src + 32 * ib, b = out + ib * typeSize
-                for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-                let d = makeQxQuantsWeighted(32, 8, xb, L, weight)
-                b.storeU16(floatToFP16(d), 0)
-                for j in 0..<16 { b[2 + j] = UInt8(bitPattern: L[j]) | UInt8(bitPattern: L[j + 16]) << 4 }
-            }
-        }
+        forEachWeightedBlock32(src, dst, count, qw, typeSize: typeSize, levels: Int8.self) { xb, weight, L, b in
+            let d = makeQxQuantsWeighted(32, 8, xb, L, weight)
+            b.storeU16(floatToFP16(d), 0)
+            for j in 0..<16 { b[2 + j] = UInt8(bitPattern: L[j]) | UInt8(bitPattern: L[j + 16]) << 4 }
         }
     }
 }
@@ -28,19 +19,10 @@ extension Q5_0: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        let out = mbytes(dst)
-        let sigma2 = rowSigma2(src, count)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wbuf in
-        withUnsafeTemporaryAllocation(of: Int8.self, capacity: 32) { lbuf in
-            let weight = wbuf.baseAddress!, L = lbuf.baseAddress!
-            for ib in 0..<(count / 32) {
-                let xb = src + 32 * ib, b = out + ib * typeSize
-                for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-                let d = makeQxQuantsWeighted(32, 16, xb, L, weight)
-                b.storeU16(floatToFP16(d), 0)
-                storeQ5Levels(L.withMemoryRebound(to: UInt8.self, capacity: 32) { $0 }, qh: b + 2, qs: b + 6)
-            }
-        }
+        forEachWeightedBlock32(src, dst, count, qw, typeSize: typeSize, levels: Int8.self) { xb, weight, L, b in
+            let d = makeQxQuantsWeighted(32, 16, xb, L, weight)
+            b.storeU16(floatToFP16(d), 0)
+            storeQ5Levels(L.withMemoryRebound(to: UInt8.self, capacity: 32) { $0 }, qh: b + 2, qs: b + 6)
         }
     }
 }
@@ -49,21 +31,12 @@ extension Q4_1: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        let out = mbytes(dst)
-        let sigma2 = rowSigma2(src, count)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wbuf in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lbuf in
-            let weight = wbuf.baseAddress!, L = lbuf.baseAddress!, Laux = L + 32
-            for ib in 0..<(count / 32) {
-                let xb = src + 32 * ib, b = out + ib * typeSize
-                for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-                var min: Float = 0
-                let d = makeQkx3Quants(32, 15, xb, weight, L, &min, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
-                b.storeU16(floatToFP16(d), 0)
-                b.storeU16(floatToFP16(-min), 2)
-                for j in 0..<16 { b[4 + j] = L[j] | L[j + 16] << 4 }
-            }
-        }
+        forEachWeightedBlock32(src, dst, count, qw, typeSize: typeSize, levels: UInt8.self) { xb, weight, L, b in
+            var min: Float = 0
+            let d = makeQkx3Quants(32, 15, xb, weight, L, &min, L + 32, rmin: -0.9, rdelta: 0.05, nstep: 36)
+            b.storeU16(floatToFP16(d), 0)
+            b.storeU16(floatToFP16(-min), 2)
+            for j in 0..<16 { b[4 + j] = L[j] | L[j + 16] << 4 }
         }
     }
 }
@@ -72,22 +45,39 @@ extension Q5_1: WeightedBlockFormat {
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int,
                          weights qw: UnsafePointer<Float>?) {
         guard let qw else { quantize(src, dst, count); return }
-        let out = mbytes(dst)
-        let sigma2 = rowSigma2(src, count)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wbuf in
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { lbuf in
-            let weight = wbuf.baseAddress!, L = lbuf.baseAddress!, Laux = L + 32
-            for ib in 0..<(count / 32) {
-                let xb = src + 32 * ib, b = out + ib * typeSize
-                for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
-                var min: Float = 0
-                let d = makeQkx3Quants(32, 31, xb, weight, L, &min, Laux, rmin: -0.9, rdelta: 0.05, nstep: 36)
-                b.storeU16(floatToFP16(d), 0)
-                b.storeU16(floatToFP16(-min), 2)
-                storeQ5Levels(L, qh: b + 4, qs: b + 8)
-            }
+        forEachWeightedBlock32(src, dst, count, qw, typeSize: typeSize, levels: UInt8.self) { xb, weight, L, b in
+            var min: Float = 0
+            let d = makeQkx3Quants(32, 31, xb, weight, L, &min, L + 32, rmin: -0.9, rdelta: 0.05, nstep: 36)
+            b.storeU16(floatToFP16(d), 0)
+            b.storeU16(floatToFP16(-min), 2)
+            storeQ5Levels(L, qh: b + 4, qs: b + 8)
         }
+    }
+}
+
+// MARK: - Shared block loop
+
+/// Calls `body` on each 32-weight block of one row (`count` weights) with the block's weights
+/// `weight[j] = qw[j] * sqrt(sigma^2 + x[j]^2)` (sigma^2 over the whole row), a 64-level scratch
+/// `L` (levels in L[0..<32], the Qx_1 search's auxiliary levels in L[32..<64]) and the block's bytes.
+@inline(__always)
+private func forEachWeightedBlock32<Level>(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int, _ qw: UnsafePointer<Float>,
+    typeSize: Int, levels: Level.Type,
+    _ body: (_ xb: UnsafePointer<Float>, _ weight: UnsafeMutablePointer<Float>,
+             _ L: UnsafeMutablePointer<Level>, _ b: UnsafeMutablePointer<UInt8>) -> Void
+) {
+    let out = mbytes(dst)
+    let sigma2 = rowSigma2(src, count)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { wbuf in
+    withUnsafeTemporaryAllocation(of: Level.self, capacity: 64) { lbuf in
+        let weight = wbuf.baseAddress!, L = lbuf.baseAddress!
+        for ib in 0..<(count / 32) {
+            let xb = src + 32 * ib, b = out + ib * typeSize
+            for j in 0..<32 { weight[j] = qw[32 * ib + j] * (sigma2 + xb[j] * xb[j]).squareRoot() }
+            body(xb, weight, L, b)
         }
+    }
     }
 }
 

@@ -33,12 +33,15 @@ enum Q4_K: BlockFormat {
     }
 
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int) {
-        quantizeQKx(src, dst, count, nmax: 15, rmin: -1, rdelta: 0.1, nstep: 20, typeSize: typeSize) { L, b in
-            var q = b + 16
-            for j in stride(from: 0, to: 256, by: 64) {
-                for l in 0..<32 { q[l] = L[j + l] | (L[j + l + 32] << 4) }
-                q += 32
-            }
+        quantizeQKx(src, dst, count, nmax: 15, rmin: -1, rdelta: 0.1, nstep: 20, typeSize: typeSize, pack: packLevels)
+    }
+
+    /// Writes the 256 levels `L` of one block into its quant bytes (also used by the weighted quantizer).
+    static func packLevels(_ L: UnsafeMutablePointer<UInt8>, _ b: UnsafeMutablePointer<UInt8>) {
+        var q = b + 16
+        for j in stride(from: 0, to: 256, by: 64) {
+            for l in 0..<32 { q[l] = L[j + l] | (L[j + l + 32] << 4) }
+            q += 32
         }
     }
 

@@ -36,22 +36,25 @@ enum Q5_K: BlockFormat {
     }
 
     static func quantize(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int) {
-        quantizeQKx(src, dst, count, nmax: 31, rmin: -0.5, rdelta: 0.1, nstep: 15, typeSize: typeSize) { L, b in
-            let qh = b + 16
-            var ql = b + 48
-            for j in 0..<32 { qh[j] = 0 }
-            var m1: UInt8 = 1, m2: UInt8 = 2
-            for n in stride(from: 0, to: 256, by: 64) {
-                for j in 0..<32 {
-                    var l1 = L[n + j]
-                    if l1 > 15 { l1 -= 16; qh[j] |= m1 }
-                    var l2 = L[n + j + 32]
-                    if l2 > 15 { l2 -= 16; qh[j] |= m2 }
-                    ql[j] = l1 | (l2 << 4)
-                }
-                m1 = m1 &<< 2; m2 = m2 &<< 2
-                ql += 32
+        quantizeQKx(src, dst, count, nmax: 31, rmin: -0.5, rdelta: 0.1, nstep: 15, typeSize: typeSize, pack: packLevels)
+    }
+
+    /// Writes the 256 levels `L` of one block into its quant bytes (also used by the weighted quantizer).
+    static func packLevels(_ L: UnsafeMutablePointer<UInt8>, _ b: UnsafeMutablePointer<UInt8>) {
+        let qh = b + 16
+        var ql = b + 48
+        for j in 0..<32 { qh[j] = 0 }
+        var m1: UInt8 = 1, m2: UInt8 = 2
+        for n in stride(from: 0, to: 256, by: 64) {
+            for j in 0..<32 {
+                var l1 = L[n + j]
+                if l1 > 15 { l1 -= 16; qh[j] |= m1 }
+                var l2 = L[n + j + 32]
+                if l2 > 15 { l2 -= 16; qh[j] |= m2 }
+                ql[j] = l1 | (l2 << 4)
             }
+            m1 = m1 &<< 2; m2 = m2 &<< 2
+            ql += 32
         }
     }
 

@@ -46,38 +46,47 @@ enum Q6_K: BlockFormat {
                     scales[ib] = scale
                     if abs(scale) > maxAbsScale { maxAbsScale = abs(scale); maxScale = scale }
                 }
-                if maxAbsScale < groupMaxEps {
-                    for j in 0..<typeSize { b[j] = 0 }
-                    continue
-                }
-                let iscale = -128 / maxScale
-                b.storeU16(floatToFP16(1 / iscale), 208)
-                for ib in 0..<16 {
-                    b[192 + ib] = UInt8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib])))
-                }
-                for j in 0..<16 {
-                    let d = b.f16(208) * Float(b.i8(192 + j))
-                    if d == 0 { continue }
-                    for ii in 0..<16 {
-                        var l = nearestInt(x[16 * j + ii] / d)
-                        l = Swift.max(-32, Swift.min(31, l))
-                        L[16 * j + ii] = Int8(l + 32)
-                    }
-                }
-                var ql = b, qh = b + 128
-                for j in stride(from: 0, to: 256, by: 128) {
-                    for l in 0..<32 {
-                        let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
-                        let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
-                        ql[l] = q1 | (q3 << 4)
-                        ql[l + 32] = q2 | (q4 << 4)
-                        qh[l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
-                            | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
-                    }
-                    ql += 64; qh += 32
-                }
+                storeBlock(x, L, scales, maxScale: maxScale, maxAbsScale: maxAbsScale, b)
             }
         }
+        }
+    }
+
+    /// The rest of a block's quantization once each group's scale is chosen (shared by the
+    /// weighted quantizer): the 8-bit scales against the largest, levels requantized with the
+    /// stored scales, then packed into ql/qh. An all-but-zero block is stored as zeros.
+    @inline(__always)
+    static func storeBlock(_ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>, _ scales: UnsafePointer<Float>,
+                           maxScale: Float, maxAbsScale: Float, _ b: UnsafeMutablePointer<UInt8>) {
+        if maxAbsScale < groupMaxEps {
+            for j in 0..<typeSize { b[j] = 0 }
+            return
+        }
+        let iscale = -128 / maxScale
+        b.storeU16(floatToFP16(1 / iscale), 208)
+        for ib in 0..<16 {
+            b[192 + ib] = UInt8(truncatingIfNeeded: Swift.min(127, nearestInt(iscale * scales[ib])))
+        }
+        for j in 0..<16 {
+            let d = b.f16(208) * Float(b.i8(192 + j))
+            if d == 0 { continue }
+            for ii in 0..<16 {
+                var l = nearestInt(x[16 * j + ii] / d)
+                l = Swift.max(-32, Swift.min(31, l))
+                L[16 * j + ii] = Int8(l + 32)
+            }
+        }
+        var ql = b, qh = b + 128
+        for j in stride(from: 0, to: 256, by: 128) {
+            for l in 0..<32 {
+                let q1 = UInt8(L[j + l]) & 0xF, q2 = UInt8(L[j + l + 32]) & 0xF
+                let q3 = UInt8(L[j + l + 64]) & 0xF, q4 = UInt8(L[j + l + 96]) & 0xF
+                ql[l] = q1 | (q3 << 4)
+                ql[l + 32] = q2 | (q4 << 4)
+                qh[l] = (UInt8(L[j + l]) >> 4) | ((UInt8(L[j + l + 32]) >> 4) << 2)
+                    | ((UInt8(L[j + l + 64]) >> 4) << 4) | ((UInt8(L[j + l + 96]) >> 4) << 6)
+            }
+            ql += 64; qh += 32
         }
     }
 
