@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import LLM
 import XCTest
+import TestSupport
 @testable import Engine
 
 /// The engine's model library: the picker's rows from the catalog and the model folder, and
@@ -9,7 +10,7 @@ import XCTest
 final class ModelLibraryTests: XCTestCase {
     func library() throws -> (ModelLibrary, URL) {
         let src = EngineTests.fixtures + "/tiny/tiny-llama-q8_0.gguf"
-        guard FileManager.default.fileExists(atPath: src) else { throw XCTSkip("\(src) is absent (../shared/fixtures)") }
+        guard FileManager.default.fileExists(atPath: src) else { throw TestEnvironment.missing("\(src) is absent (../shared/fixtures)") }
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("modellib-\(getpid())")
         let models = cache.appendingPathComponent("quantty/models")
         try? FileManager.default.removeItem(at: cache)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import LLM
 
 /// `../shared/fixtures/templates/`: 16 real chat templates, 6 conversations each, rendered by
@@ -18,7 +19,7 @@ final class JinjaFixtureTests: XCTestCase {
         let url = try Fixtures.require("templates/cases.json")
         let root = try JinjaValue.parseJSON(String(decoding: try Data(contentsOf: url), as: UTF8.self))
         guard case .dict(let top) = root, case .list(let cases)? = top["cases"] else {
-            throw XCTSkip("templates/cases.json has no cases list")
+            throw TestEnvironment.missing("templates/cases.json has no cases list")
         }
         var out: [Case] = []
         for c in cases {

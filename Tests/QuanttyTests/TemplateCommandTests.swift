@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `quantty template` through the real binary: fixture templates, the model's own template,
 /// and clear errors for bad input.
@@ -23,7 +24,7 @@ final class TemplateCommandTests: XCTestCase {
 
     func fixture(_ relative: String) throws -> String {
         let path = CLI.fixtures + "/" + relative
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) is absent") }
+        guard FileManager.default.fileExists(atPath: path) else { throw TestEnvironment.missing("\(path) is absent") }
         return path
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GGUF
 import XCTest
+import TestSupport
 
 /// `quantty tokenize` and `inspect` on vocabulary-only files (metadata without tensors, like
 /// llama.cpp's `models/ggml-vocab-*.gguf`), made here from the tiny llama fixture.
@@ -18,7 +19,7 @@ final class VocabularyOnlyCLITests: XCTestCase {
         let p = CLI.fixtures + "/tiny/tiny-llama-f32.gguf"
         guard FileManager.default.fileExists(atPath: p) else {
             print("skip: \(p) is absent")
-            throw XCTSkip("\(p) is absent")
+            throw TestEnvironment.missing("\(p) is absent")
         }
         return p
     }

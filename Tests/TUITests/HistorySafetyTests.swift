@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 @testable import TUI
 
 /// The chat history under a locked, deleted-under-us or unusable database (issue 13,
@@ -46,7 +47,7 @@ final class HistorySafetyTests: XCTestCase {
             process.standardOutput = out
             try process.run()
             let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-            guard line.hasPrefix("locked") else { throw XCTSkip("python3's sqlite3 could not lock the database: \(line)") }
+            guard line.hasPrefix("locked") else { throw TestEnvironment.missing("python3's sqlite3 could not lock the database: \(line)") }
         }
         func release() {
             try? input.fileHandleForWriting.close()
